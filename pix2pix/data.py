@@ -1,0 +1,244 @@
+"""Paired datasets: reading side-by-side images, the npz training arrays, downloads, and a
+built-in synthetic set.
+
+A pair image holds the source on the left half and the target on the right half, as every
+pix2pix dataset does (maps: satellite | map; facades: photo | labels). The training arrays are
+kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the targets. They are scaled to
+[-1, 1] one batch at a time (`scale_images`), since the float32 copy of maps would be 1.7 GB.
+"""
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+from tqdm import tqdm
+
+from pix2pix.cli import InputError
+from pix2pix.storage import atomic_path
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+DATASETS_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
+DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "night2day")
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+def open_rgb(path):
+    """Open any image file as an RGB PIL image (grayscale, RGBA, palette, 16-bit converted)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise InputError(f"{path}: not a readable image ({e})") from None
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: scale to 8 bits
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if array.max() > 255 else 255.0
+        image = Image.fromarray((array * 255.0 / top).round().astype(np.uint8))
+    return image.convert("RGB")
+
+
+def resize(image, size):
+    # Bicubic, as the authors' code resizes.
+    return np.asarray(image.resize((size, size), Image.BICUBIC), dtype=np.uint8)
+
+
+def load_pair(path, size):
+    """Split a side-by-side pair image into (left, right) halves, each resized to size x size."""
+    image = open_rgb(path)
+    width, height = image.size
+    if width < 2 or height < 1:
+        raise InputError(f"{path}: {width}x{height} is too small to split into two halves")
+    half = width // 2
+    left = image.crop((0, 0, half, height))
+    right = image.crop((half, 0, 2 * half, height))
+    return resize(left, size), resize(right, size)
+
+
+def list_images(folder):
+    if not os.path.isdir(folder):
+        raise InputError(f"{folder}: no such folder")
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    return [os.path.join(folder, n) for n in names]
+
+
+def load_images(folder, size=256):
+    """Read every pair image of a folder; a corrupt file is reported by name and skipped."""
+    paths = list_images(folder)
+    if not paths:
+        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    src_list, tar_list = [], []
+    for path in tqdm(paths, desc=f"reading {folder}", unit="image"):
+        try:
+            src, tar = load_pair(path, size)
+        except InputError as e:
+            tqdm.write(f"skipping {e}")
+            continue
+        src_list.append(src)
+        tar_list.append(tar)
+    if not src_list:
+        raise InputError(f"{folder}: none of its {len(paths)} images could be read")
+    return np.stack(src_list), np.stack(tar_list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training arrays
+
+def save_dataset(path, src_images, tar_images):
+    """Write the pairs as a compressed npz (arr_0 = sources, arr_1 = targets), atomically."""
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, src_images, tar_images)
+
+
+def load_real_samples(path):
+    """Load the training arrays of an npz file: (sources, targets), uint8, (N, size, size, 3)."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "arr_0" not in data or "arr_1" not in data:
+                raise InputError(f"{path}: not a pix2pix dataset (it needs arrays arr_0 and arr_1, "
+                                 f"found {', '.join(data.files) or 'none'})")
+            src, tar = data["arr_0"], data["arr_1"]
+    except InputError:
+        raise
+    except Exception as e:  # zip, pickle and format errors all mean the same thing to the user
+        raise InputError(f"{path}: not a readable npz file ({e})") from None
+    for name, array in (("arr_0", src), ("arr_1", tar)):
+        if array.dtype != np.uint8 or array.ndim != 4 or array.shape[3] != 3 \
+                or array.shape[1] != array.shape[2]:
+            raise InputError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3), "
+                             f"found {array.dtype} {array.shape}")
+    if src.shape != tar.shape or len(src) == 0:
+        raise InputError(f"{path}: arr_0 and arr_1 must hold the same number (> 0) of same-sized "
+                         f"images, found {src.shape} and {tar.shape}")
+    return src, tar
+
+
+def scale_images(images):
+    """uint8 [0, 255] -> float32 [-1, 1], the range of the generator's tanh output."""
+    return images.astype(np.float32) / 127.5 - 1.0
+
+
+def unscale_images(images):
+    """float [-1, 1] -> uint8 [0, 255]."""
+    return np.clip((np.asarray(images) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+
+def download(url, path):
+    """Download `url` to `path` with a progress bar; `path` only appears once complete."""
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except urllib.error.HTTPError as e:
+        raise InputError(f"{url}: download failed (HTTP {e.code} {e.reason})") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise InputError(f"{url}: cannot download ({reason}); are you online?") from None
+    total = int(response.headers.get("Content-Length") or 0) or None
+    with response, atomic_path(path) as tmp, open(tmp, "wb") as out, \
+            tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(path)) as bar:
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+            bar.update(len(chunk))
+        if total is not None and bar.n != total:
+            raise InputError(f"{url}: download cut off after {bar.n} of {total} bytes")
+
+
+def download_dataset(name, data_dir="data", base_url=DATASETS_URL):
+    """Fetch and unpack `<base_url>/<name>.tar.gz` into `<data_dir>/<name>/`; return that folder.
+
+    The archive is unpacked in a temporary folder and moved into place whole, so a folder
+    `<data_dir>/<name>` only ever exists complete. An existing one is kept.
+    """
+    target = os.path.join(data_dir, name)
+    if os.path.isdir(target):
+        print(f"{target} already exists; not downloading it again")
+        return target
+    os.makedirs(data_dir, exist_ok=True)
+    archive = os.path.join(data_dir, f"{name}.tar.gz")
+    download(f"{base_url.rstrip('/')}/{name}.tar.gz", archive)
+    with tempfile.TemporaryDirectory(dir=data_dir, prefix=f".{name}.") as tmp:
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, OSError, EOFError, zipfile.BadZipFile) as e:
+            raise InputError(f"{archive}: not a valid tar.gz archive ({e})") from None
+        # The published archives hold one top folder named after the dataset.
+        unpacked = os.path.join(tmp, name)
+        if not os.path.isdir(unpacked):
+            unpacked = tmp
+        os.rename(unpacked, target) if unpacked != tmp else shutil.copytree(tmp, target)
+    os.remove(archive)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# The built-in synthetic dataset
+
+# Map-style colours (target) and aerial-style colours (source) of each kind of ground.
+MAP_COLOURS = {"land": (242, 239, 233), "water": (170, 211, 223), "park": (200, 250, 204),
+               "block": (217, 208, 201), "road": (255, 255, 255), "main road": (247, 200, 120)}
+AERIAL_COLOURS = {"land": (120, 115, 90), "water": (30, 60, 90), "park": (45, 90, 40),
+                  "block": (150, 140, 130), "road": (70, 70, 75), "main road": (95, 90, 85)}
+
+
+def draw_layout(rng, size):
+    """A random town plan: a list of (kind, shape, xy) drawing commands in pixels."""
+    s = size / 64.0  # feature sizes scale with the image
+    shapes = []
+    if rng.random() < 0.6:  # a lake or a river bend
+        cx, cy, r = rng.uniform(0, size, 2).tolist() + [rng.uniform(8, 20) * s]
+        shapes.append(("water", "ellipse", [cx - r, cy - r * 0.7, cx + r, cy + r * 0.7]))
+    for _ in range(rng.integers(1, 4)):
+        x, y = rng.uniform(-8 * s, size, 2)
+        w, h = rng.uniform(8 * s, 22 * s, 2)
+        shapes.append(("park", "rectangle", [x, y, x + w, y + h]))
+    for _ in range(rng.integers(4, 12)):
+        x, y = rng.uniform(0, size, 2)
+        w, h = rng.uniform(3 * s, 9 * s, 2)
+        shapes.append(("block", "rectangle", [x, y, x + w, y + h]))
+    for kind, count, width in (("road", rng.integers(2, 5), 2), ("main road", 1, 3)):
+        for _ in range(count):
+            p = rng.uniform(0, size)
+            line = [p, 0, p, size] if rng.random() < 0.5 else [0, p, size, p]
+            shapes.append((kind, "line", (line, max(1, round(width * s)))))
+    return shapes
+
+
+def render(shapes, size, colours, jitter=None, rng=None):
+    image = Image.new("RGB", (size, size), colours["land"])
+    draw = ImageDraw.Draw(image)
+    for kind, shape, xy in shapes:
+        colour = colours[kind]
+        if jitter:  # each aerial roof, field or road has a slightly different shade
+            colour = tuple(int(c) for c in np.clip(np.array(colour) + rng.normal(0, jitter, 3), 0, 255))
+        if shape == "line":
+            draw.line(xy[0], fill=colour, width=xy[1])
+        else:
+            getattr(draw, shape)(xy, fill=colour)
+    return image
+
+
+def synthetic_pair(rng, size):
+    """One (aerial, map) pair of the same random town, as uint8 arrays."""
+    shapes = draw_layout(rng, size)
+    map_image = np.asarray(render(shapes, size, MAP_COLOURS), dtype=np.uint8)
+    aerial = render(shapes, size, AERIAL_COLOURS, jitter=12, rng=rng)
+    aerial = np.asarray(aerial.filter(ImageFilter.GaussianBlur(0.6 * size / 64)), dtype=np.float32)
+    aerial += rng.normal(0, 10, aerial.shape)  # grain and texture
+    return np.clip(aerial, 0, 255).astype(np.uint8), map_image
+
+
+def synthetic_dataset(n, size=256, seed=0):
+    """n pairs of the synthetic aerial-to-map task; the same n, size and seed give the same data."""
+    rng = np.random.default_rng(seed)
+    pairs = [synthetic_pair(rng, size) for _ in range(n)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -1,0 +1,66 @@
+"""Saving, loading and running a trained generator."""
+import json
+import os
+import warnings
+
+import h5py
+import keras
+import numpy as np
+
+from pix2pix.cli import InputError
+from pix2pix.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
+from pix2pix.storage import atomic_path
+
+
+def save_generator(g_model, path, config):
+    """Save the generator as H5, atomically, with its training configuration in the file.
+
+    `config` (image size, direction, dataset, step, ...) is stored as a JSON attribute, so the
+    tools that load the model later need no flags to match how it was trained.
+    """
+    with atomic_path(path) as tmp:
+        with warnings.catch_warnings():  # Keras calls H5 "legacy"; it is the format we promise
+            warnings.simplefilter("ignore", UserWarning)
+            g_model.save(tmp)
+        with h5py.File(tmp, "a") as f:
+            f.attrs["pix2pix_config"] = json.dumps(config)
+
+
+def load_generator(path):
+    """Load a generator saved by `save_generator`: returns (model, config)."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such model file")
+    try:
+        with h5py.File(path, "r") as f:
+            config = json.loads(f.attrs.get("pix2pix_config", "{}"))
+            if "model_config" not in f.attrs:
+                raise InputError(f"{path}: not a Keras model (no model in this H5 file)")
+    except OSError:
+        raise InputError(f"{path}: not an H5 model file") from None
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as e:
+        raise InputError(f"{path}: cannot load the model ({e})") from None
+    shape = model.input_shape
+    if isinstance(shape, list) or len(shape) != 4 or model.output_shape != shape:
+        raise InputError(f"{path}: not a pix2pix generator (inputs {shape}, outputs "
+                         f"{model.output_shape}); was a discriminator given?")
+    return model, config
+
+
+def translate_images(g_model, src):
+    """Translate float images in [-1, 1] as the paper does at test time.
+
+    The paper's generator keeps dropout and BatchNorm's statistics of each image at test time
+    (Keras's `training=True`), rather than the moving averages that `predict()` would use:
+    after batch-1 training those averages describe no single image well. So each image goes
+    through alone, and the model is frozen first so that the call leaves its statistics alone.
+    """
+    src = np.asarray(src, np.float32)
+    trainable = g_model.trainable
+    g_model.trainable = False
+    try:
+        return np.concatenate([keras.ops.convert_to_numpy(g_model(src[i:i + 1], training=True))
+                               for i in range(len(src))])
+    finally:
+        g_model.trainable = trainable

@@ -1,0 +1,38 @@
+"""Show a few pairs of a prepared dataset: sources on the top row, targets below.
+
+    python plot_samples.py data/maps_256.npz -n 3 -o samples.png
+"""
+import argparse
+
+import numpy as np
+
+from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.data import load_real_samples
+from pix2pix.plotting import plot_samples
+
+
+def main(args):
+    src, tar = load_real_samples(args.dataset)
+    if args.n < 1:
+        raise InputError(f"-n must be at least 1, got {args.n}")
+    rng = np.random.default_rng(args.seed)
+    indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
+    plot_samples(src[indices], tar[indices], args.output)
+    print(f"loaded {len(src)} pairs of {src.shape[1]}x{src.shape[2]} images; "
+          f"saved {len(indices)} of them to {args.output}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Plot random source/target pairs of an npz dataset made by prepare_dataset.py.")
+    parser.add_argument("dataset", help="npz file (arr_0 = sources, arr_1 = targets)")
+    parser.add_argument("-n", type=int, default=3, help="number of pairs (default 3)")
+    parser.add_argument("-o", "--output", default="samples.png", help="image to write "
+                        "(default samples.png)")
+    parser.add_argument("--seed", type=int, help="pick the same pairs every time")
+    add_debug_flag(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    run(main, build_parser())

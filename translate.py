@@ -1,0 +1,89 @@
+"""Translate images with a trained generator.
+
+    python translate.py models/model_109600.h5 satellite.jpg -o map.png
+    python translate.py models/model_109600.h5 photos/ -o maps/          # a folder in, a folder out
+    python translate.py models/model_109600.h5 --dataset data/maps_256.npz -o plot.png
+"""
+import argparse
+import os
+
+import numpy as np
+from PIL import Image
+
+from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.data import list_images, load_real_samples, open_rgb, resize, scale_images, \
+    unscale_images
+from pix2pix.inference import load_generator, translate_images
+from pix2pix.plotting import plot_translations
+from pix2pix.storage import atomic_path
+
+
+def translate_file(g_model, in_path, out_path):
+    size = g_model.input_shape[1]
+    image = scale_images(resize(open_rgb(in_path), size))[np.newaxis]
+    generated = unscale_images(translate_images(g_model, image))[0]
+    with atomic_path(out_path) as tmp:
+        Image.fromarray(generated).save(tmp)
+
+
+def translate_dataset_pair(g_model, config, args):
+    src, tar = load_real_samples(args.dataset)
+    if config.get("reverse"):
+        src, tar = tar, src
+    if src.shape[1] != g_model.input_shape[1]:
+        raise InputError(f"{args.dataset}: its {src.shape[1]}x{src.shape[1]} images do not fit "
+                         f"the model, which translates {g_model.input_shape[1]}x"
+                         f"{g_model.input_shape[1]} images")
+    index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
+    if not 0 <= index < len(src):
+        raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
+    src, tar = scale_images(src[[index]]), scale_images(tar[[index]])
+    gen = translate_images(g_model, src)
+    plot_translations(unscale_images(src), unscale_images(gen), unscale_images(tar), args.output)
+    print(f"translated pair {index} of {args.dataset}; saved {args.output}")
+
+
+def main(args):
+    if (args.input is None) == (args.dataset is None):
+        raise InputError("give either an image or folder to translate, or --dataset")
+    g_model, config = load_generator(args.model)
+    if args.dataset:
+        args.output = args.output or "translation.png"
+        return translate_dataset_pair(g_model, config, args)
+    if os.path.isdir(args.input):
+        out_dir = args.output or args.input.rstrip("/") + "_translated"
+        paths = list_images(args.input)
+        if not paths:
+            raise InputError(f"{args.input}: no images found")
+        os.makedirs(out_dir, exist_ok=True)
+        for path in paths:
+            stem = os.path.splitext(os.path.basename(path))[0]
+            translate_file(g_model, path, os.path.join(out_dir, stem + ".png"))
+        print(f"translated {len(paths)} images into {out_dir}")
+    else:
+        if not os.path.isfile(args.input):
+            raise InputError(f"{args.input}: no such file or folder")
+        output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
+        translate_file(g_model, args.input, output)
+        print(f"translated {args.input} into {output}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Translate an image, a folder of images, or a dataset pair with a generator "
+                    "saved by train.py. Any image size and mode is accepted: it is converted to "
+                    "RGB and resized to the model's input size. As in the paper, the generator "
+                    "runs with dropout and each image's own BatchNorm statistics.")
+    parser.add_argument("model", help="generator file (models/model_<step>.h5)")
+    parser.add_argument("input", nargs="?", help="image file or folder to translate")
+    parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
+                        "plot (for --dataset)")
+    parser.add_argument("--dataset", help="npz dataset: plot Source / Generated / Expected for "
+                        "one of its pairs")
+    parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
+    add_debug_flag(parser)
+    return parser
+
+
+if __name__ == "__main__":
+    run(main, build_parser())
