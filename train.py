@@ -16,7 +16,7 @@ import keras
 
 from pix2pix.cli import InputError, add_debug_flag, run
 from pix2pix.data import load_real_samples
-from pix2pix.networks import define_discriminator, define_gan, define_generator
+from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
 from pix2pix.training import train
 
 
@@ -32,12 +32,13 @@ def main(args):
           f"{' (reversed: right half -> left half)' if args.reverse else ''}")
     image_shape = src_images.shape[1:]
     try:
-        d_model = define_discriminator(image_shape)
+        d_model = define_discriminator(image_shape, patch=args.patch)
         g_model = define_generator(image_shape)
     except ValueError as e:
         raise InputError(f"{args.dataset}: {e}") from None
     gan_model = define_gan(g_model, d_model, image_shape)
-    config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size}
+    config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
+              "patch": args.patch}
     train(d_model, g_model, gan_model, (src_images, tar_images), n_epochs=args.epochs,
           n_batch=args.batch_size, out_dir=args.out, save_every=args.save_every, config=config,
           seed=args.seed)
@@ -59,6 +60,9 @@ def build_parser():
     parser.add_argument("--out", default="models", help="output folder (default models)")
     parser.add_argument("--reverse", action="store_true",
                         help="translate right to left (maps: map -> satellite)")
+    parser.add_argument("--patch", type=int, default=70, choices=sorted(PATCH_LAYERS),
+                        help="receptive field of the discriminator in pixels (default 70, the "
+                             "paper's choice; 1, 16 and 286 are the others of its study)")
     parser.add_argument("--seed", type=int, help="seed everything, for a repeatable run")
     add_debug_flag(parser)
     return parser

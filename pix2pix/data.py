@@ -8,11 +8,11 @@ kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the targets. 
 """
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -77,7 +77,7 @@ def load_images(folder, size=256):
         try:
             src, tar = load_pair(path, size)
         except InputError as e:
-            tqdm.write(f"skipping {e}")
+            tqdm.write(f"skipping {e}", file=sys.stderr)
             continue
         src_list.append(src)
         tar_list.append(tar)
@@ -165,18 +165,19 @@ def download_dataset(name, data_dir="data", base_url=DATASETS_URL):
     os.makedirs(data_dir, exist_ok=True)
     archive = os.path.join(data_dir, f"{name}.tar.gz")
     download(f"{base_url.rstrip('/')}/{name}.tar.gz", archive)
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=f".{name}.") as tmp:
+    tmp = tempfile.mkdtemp(dir=data_dir, prefix=f".{name}.")
+    try:
         try:
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
-        except (tarfile.TarError, OSError, EOFError, zipfile.BadZipFile) as e:
+        except (tarfile.TarError, OSError, EOFError) as e:
             raise InputError(f"{archive}: not a valid tar.gz archive ({e})") from None
         # The published archives hold one top folder named after the dataset.
         unpacked = os.path.join(tmp, name)
-        if not os.path.isdir(unpacked):
-            unpacked = tmp
-        os.rename(unpacked, target) if unpacked != tmp else shutil.copytree(tmp, target)
-    os.remove(archive)
+        os.rename(unpacked if os.path.isdir(unpacked) else tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.remove(archive)
     return target
 
 

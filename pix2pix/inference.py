@@ -1,7 +1,7 @@
 """Saving, loading and running a trained generator."""
 import json
+import logging
 import os
-import warnings
 
 import h5py
 import keras
@@ -19,9 +19,13 @@ def save_generator(g_model, path, config):
     tools that load the model later need no flags to match how it was trained.
     """
     with atomic_path(path) as tmp:
-        with warnings.catch_warnings():  # Keras calls H5 "legacy"; it is the format we promise
-            warnings.simplefilter("ignore", UserWarning)
+        absl_log = logging.getLogger("absl")  # Keras calls H5 "legacy"; it is our promised format
+        level = absl_log.level
+        absl_log.setLevel(logging.ERROR)
+        try:
             g_model.save(tmp)
+        finally:
+            absl_log.setLevel(level)
         with h5py.File(tmp, "a") as f:
             f.attrs["pix2pix_config"] = json.dumps(config)
 

@@ -1,0 +1,99 @@
+import keras
+import numpy as np
+import pytest
+
+from pix2pix.networks import BatchNorm, define_discriminator, define_gan, define_generator
+
+
+def trainable_count(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+
+
+def receptive_field(model):
+    """Receptive field of one output cell, from the built model's convolution layers."""
+    field, jump = 1, 1
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            field += (layer.kernel_size[0] - 1) * jump
+            jump *= layer.strides[0]
+    return field
+
+
+def test_generator_matches_the_authors_unet_256():
+    g = define_generator((256, 256, 3))
+    assert trainable_count(g) == 54_413_955  # the authors' PyTorch unet_256
+    assert g.output_shape == (None, 256, 256, 3)
+    convs = [l for l in g.layers
+             if isinstance(l, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    # 8 convolutions down, 8 transposed convolutions up; only the last one has a bias.
+    assert sum(isinstance(l, keras.layers.Conv2DTranspose) for l in convs) == 8
+    assert [l.use_bias for l in convs] == [False] * 15 + [True]
+    assert sum(isinstance(l, keras.layers.Dropout) for l in g.layers) == 3
+    assert g.layers[-1].get_config()["activation"] == "tanh"
+
+
+def test_discriminator_is_the_70x70_patchgan():
+    d = define_discriminator((256, 256, 3))
+    assert trainable_count(d) == 2_768_705
+    assert d.output_shape == (None, 30, 30, 1)
+    assert receptive_field(d) == 70
+
+
+@pytest.mark.parametrize("patch, size, out", [(1, 64, 64), (16, 64, 30), (70, 64, 6),
+                                              (286, 256, 6)])
+def test_patch_sizes_of_the_papers_study(patch, size, out):
+    d = define_discriminator((size, size, 3), patch=patch)
+    assert d.output_shape == (None, out, out, 1)
+    assert receptive_field(d) == patch
+
+
+@pytest.mark.parametrize("size", [32, 64, 128])
+def test_generator_depth_follows_image_size(size):
+    g = define_generator((size, size, 3))
+    x = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
+    y = keras.ops.convert_to_numpy(g(x, training=True))
+    assert y.shape == x.shape
+    assert np.abs(y).max() <= 1.0
+    # log2(size) halvings reach a 1x1 bottleneck.
+    assert min(l.output.shape[1] for l in g.layers if isinstance(l, keras.layers.Conv2D)) == 1
+
+
+def test_generator_rejects_sizes_that_are_not_powers_of_two():
+    with pytest.raises(ValueError, match="power-of-two"):
+        define_generator((48, 48, 3))
+
+
+def test_weights_start_from_normal_0_002():
+    g = define_generator((64, 64, 3))
+    kernels = np.concatenate([l.kernel.numpy().ravel() for l in g.layers
+                              if isinstance(l, (keras.layers.Conv2D,
+                                                keras.layers.Conv2DTranspose))])
+    assert abs(kernels.mean()) < 1e-3
+    assert 0.019 < kernels.std() < 0.021
+
+
+def test_frozen_batchnorm_still_uses_batch_statistics():
+    layer = BatchNorm()
+    x = np.random.default_rng(0).normal(5.0, 3.0, (4, 8, 8, 16)).astype("float32")
+    layer(x, training=False)  # build
+    layer.trainable = False
+    y = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert abs(y.mean()) < 1e-3 and abs(y.std() - 1) < 1e-2  # normalized by the batch's stats
+    assert np.allclose(layer.moving_mean.numpy(), 0) and np.allclose(layer.moving_variance.numpy(), 1)
+    layer.trainable = True
+    layer(x, training=True)
+    assert layer.moving_mean.numpy().mean() == pytest.approx(0.5, rel=0.05)  # momentum 0.9
+    # Outside training, the moving averages are used.
+    y = keras.ops.convert_to_numpy(layer(x, training=False))
+    assert y.mean() > 1
+
+
+def test_composite_model_outputs_and_losses():
+    g = define_generator((32, 32, 3))
+    d = define_discriminator((32, 32, 3))
+    gan = define_gan(g, d, (32, 32, 3))
+    assert [tuple(o.shape) for o in gan.outputs] == [(None, 2, 2, 1), (None, 32, 32, 3)]
+    assert not d.trainable
+    assert trainable_count(gan) == trainable_count(g)
+    assert gan.loss == ["binary_crossentropy", "mae"]
+    assert list(gan._compile_loss._user_loss_weights) == [1, 100]
