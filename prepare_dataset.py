@@ -1,7 +1,7 @@
 """Turn a folder of side-by-side pair images into the npz arrays that train.py reads.
 
-    python prepare_dataset.py data/maps/train               # -> data/maps_256.npz
-    python prepare_dataset.py --download maps               # fetch data/maps/, prepare its train split
+    python prepare_dataset.py data/maps/train     # -> data/maps_256.npz
+    python prepare_dataset.py --download maps     # fetch data/maps/, prepare its train split
     python prepare_dataset.py --synthetic 500 --size 64 -o data/synthetic_64.npz
 """
 import argparse

@@ -12,19 +12,17 @@ Every --save-every epochs the generator is saved as models/model_<step>.h5 with 
 """
 import argparse
 
-import keras
-
 from pix2pix.cli import InputError, add_debug_flag, run
 from pix2pix.data import load_real_samples
 from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
-from pix2pix.training import train
+from pix2pix.training import seed_everything, train
 
 
 def main(args):
     if args.epochs < 1 or args.batch_size < 1 or args.save_every < 1:
         raise InputError("--epochs, --batch-size and --save-every must be at least 1")
     if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
+        seed_everything(args.seed)
     src_images, tar_images = load_real_samples(args.dataset)
     if args.reverse:
         src_images, tar_images = tar_images, src_images

@@ -3,12 +3,10 @@
 Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 for a usage error
 (argparse's own convention) and 130 when interrupted by Ctrl-C. `--debug` shows the traceback.
 """
-import os
 import sys
 import traceback
 
-# TensorFlow prints start-up chatter on stderr; keep the terminal for our own messages.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 
 
 class InputError(Exception):
@@ -21,7 +19,7 @@ def add_debug_flag(parser):
 
 
 def run(main, parser):
-    """Parse the arguments and call `main(args)`, turning failures into one line and an exit code."""
+    """Parse the arguments and call `main(args)`; failures become one line and an exit code."""
     args = parser.parse_args()
     try:
         main(args)

@@ -220,7 +220,8 @@ def render(shapes, size, colours, jitter=None, rng=None):
     for kind, shape, xy in shapes:
         colour = colours[kind]
         if jitter:  # each aerial roof, field or road has a slightly different shade
-            colour = tuple(int(c) for c in np.clip(np.array(colour) + rng.normal(0, jitter, 3), 0, 255))
+            shade = np.clip(np.array(colour) + rng.normal(0, jitter, 3), 0, 255)
+            colour = tuple(int(c) for c in shade)
         if shape == "line":
             draw.line(xy[0], fill=colour, width=xy[1])
         else:

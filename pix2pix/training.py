@@ -17,6 +17,11 @@ from pix2pix.inference import save_generator, translate_images
 from pix2pix.plotting import plot_translations
 
 
+def seed_everything(seed):
+    """Seed Python, NumPy and the Keras backend, so that a run can be repeated."""
+    keras.utils.set_random_seed(seed)
+
+
 def generate_real_samples(dataset, indices):
     """A batch of real pairs as floats in [-1, 1]."""
     src_images, tar_images = dataset
