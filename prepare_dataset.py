@@ -3,13 +3,14 @@
     python prepare_dataset.py data/maps/train     # -> data/maps_256.npz
     python prepare_dataset.py --download maps     # fetch data/maps/, prepare its train split
     python prepare_dataset.py --synthetic 500 --size 64 -o data/synthetic_64.npz
+    python prepare_dataset.py --combine photos/ labels/ data/mine/train   # two folders -> pairs
 """
 import argparse
 import os
 
 from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import (DATASETS, DATASETS_URL, download_dataset, load_images, save_dataset,
-                          synthetic_dataset)
+from pix2pix.data import (DATASETS, DATASETS_URL, combine_folders, download_dataset, load_images,
+                          save_dataset, synthetic_dataset)
 
 
 def default_output(folder, size):
@@ -22,6 +23,10 @@ def default_output(folder, size):
 def main(args):
     if args.size < 1:
         raise InputError(f"--size must be positive, got {args.size}")
+    if args.combine:
+        count = combine_folders(*args.combine)
+        print(f"wrote {count} side-by-side pairs to {args.combine[2]}")
+        return
     if args.synthetic is not None:
         if not args.output:
             args.output = os.path.join("data", f"synthetic_{args.size}.npz")
@@ -51,6 +56,9 @@ def build_parser():
     source.add_argument("--synthetic", type=int, metavar="N",
                         help="draw N pairs of the built-in synthetic aerial-to-map dataset "
                              "(works offline)")
+    source.add_argument("--combine", nargs=3, metavar=("A_DIR", "B_DIR", "OUT_DIR"),
+                        help="join the same-named images of A_DIR (left) and B_DIR (right) into "
+                             "side-by-side pairs in OUT_DIR, ready for this script or train.py")
     parser.add_argument("--size", type=int, default=256, help="output image size (default 256)")
     parser.add_argument("-o", "--output",
                         help="npz file to write (default data/<dataset>_<size>.npz)")

@@ -1,7 +1,9 @@
-"""Train pix2pix on a prepared npz dataset.
+"""Train pix2pix on a prepared npz dataset or a folder of side-by-side pair images.
 
     python train.py data/maps_256.npz                # satellite -> map, 100 epochs, batch 1
     python train.py data/maps_256.npz --reverse      # map -> satellite
+    python train.py data/maps_256.npz --epochs 100 --decay-epochs 100   # the paper's recipe
+    python train.py data/edges2shoes/train --batch-size 4               # streamed from a folder
 
 The algorithm, as in the paper:
   1. D, a 70x70 PatchGAN, sees (source, target) pairs and labels every patch real (1) or fake (0).
@@ -12,23 +14,29 @@ Every --save-every epochs the generator is saved as models/model_<step>.h5 with 
 """
 import argparse
 
+from pix2pix.checkpoint import find_checkpoint
 from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import load_real_samples
+from pix2pix.data import load_dataset
 from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
 from pix2pix.training import seed_everything, train
 
 
 def main(args):
-    if args.epochs < 1 or args.batch_size < 1 or args.save_every < 1:
-        raise InputError("--epochs, --batch-size and --save-every must be at least 1")
+    for name in ("epochs", "batch_size", "save_every", "workers"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.decay_epochs < 0:
+        raise InputError("--decay-epochs cannot be negative")
+    if args.resume and not find_checkpoint(args.out):
+        print(f"no checkpoint in {args.out}; starting a new run")
     if args.seed is not None:
         seed_everything(args.seed)
-    src_images, tar_images = load_real_samples(args.dataset)
+    dataset = load_dataset(args.dataset, args.size)
     if args.reverse:
-        src_images, tar_images = tar_images, src_images
-    print(f"loaded {len(src_images)} pairs of {src_images.shape[1]}x{src_images.shape[2]} images"
+        dataset = dataset.reversed()
+    image_shape = dataset.image_shape
+    print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
           f"{' (reversed: right half -> left half)' if args.reverse else ''}")
-    image_shape = src_images.shape[1:]
     try:
         d_model = define_discriminator(image_shape, patch=args.patch)
         g_model = define_generator(image_shape)
@@ -37,30 +45,47 @@ def main(args):
     gan_model = define_gan(g_model, d_model, image_shape)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
               "patch": args.patch}
-    train(d_model, g_model, gan_model, (src_images, tar_images), n_epochs=args.epochs,
-          n_batch=args.batch_size, out_dir=args.out, save_every=args.save_every, config=config,
-          seed=args.seed)
+    train(d_model, g_model, gan_model, dataset, n_epochs=args.epochs,
+          decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
+          save_every=args.save_every, checkpoint_every=args.checkpoint_every,
+          jitter=not args.no_jitter, config=config, seed=args.seed, resume=args.resume,
+          workers=args.workers)
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Train a pix2pix generator (U-Net) and discriminator (70x70 PatchGAN) on an "
-                    "npz dataset from prepare_dataset.py. Saves models/model_<step>.h5 (the "
-                    "generator) and models/plot_<step>.png every --save-every epochs and at the "
-                    "end; every step's losses go to models/losses.csv.")
-    parser.add_argument("dataset", help="npz file from prepare_dataset.py")
+        description="Train a pix2pix generator (U-Net) and discriminator (70x70 PatchGAN). Saves "
+                    "models/model_<step>.h5 (the generator) and models/plot_<step>.png every "
+                    "--save-every epochs and at the end, a full checkpoint (models/checkpoint.h5) "
+                    "every epoch and on Ctrl-C, and every step's losses in models/losses.csv.")
+    parser.add_argument("dataset", help="npz file from prepare_dataset.py, or a folder of "
+                        "side-by-side pair images (read as needed: any number of images fits)")
     parser.add_argument("--epochs", type=int, default=100,
-                        help="passes over the training pairs (default 100)")
+                        help="epochs at the full learning rate 2e-4 (default 100)")
+    parser.add_argument("--decay-epochs", type=int, default=0,
+                        help="further epochs over which the rate falls linearly to zero (default "
+                             "0; the paper's recipe is --epochs 100 --decay-epochs 100)")
     parser.add_argument("--batch-size", type=int, default=1, help="pairs per step (default 1, "
-                        "as the paper)")
-    parser.add_argument("--save-every", type=int, default=10,
-                        help="save the generator and a plot every N epochs (default 10)")
-    parser.add_argument("--out", default="models", help="output folder (default models)")
-    parser.add_argument("--reverse", action="store_true",
-                        help="translate right to left (maps: map -> satellite)")
+                        "as the paper; it used 4 for edges2shoes)")
+    parser.add_argument("--no-jitter", action="store_true",
+                        help="turn off the paper's random jitter (resize to 286/256, random "
+                             "crop) and mirroring of each training pair")
     parser.add_argument("--patch", type=int, default=70, choices=sorted(PATCH_LAYERS),
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
+    parser.add_argument("--size", type=int, default=256,
+                        help="image size when training from a folder (default 256)")
+    parser.add_argument("--save-every", type=int, default=10,
+                        help="save the generator and a plot every N epochs (default 10)")
+    parser.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                        help="save a full checkpoint every N steps (default: every epoch)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the checkpoint in --out, if there is one")
+    parser.add_argument("--out", default="models", help="output folder (default models)")
+    parser.add_argument("--reverse", action="store_true",
+                        help="translate right to left (maps: map -> satellite)")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="background threads preparing batches (default 4)")
     parser.add_argument("--seed", type=int, help="seed everything, for a repeatable run")
     add_debug_flag(parser)
     return parser

@@ -6,6 +6,8 @@ pix2pix dataset does (maps: satellite | map; facades: photo | labels). The train
 kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the targets. They are scaled to
 [-1, 1] one batch at a time (`scale_images`), since the float32 copy of maps would be 1.7 GB.
 """
+import collections
+import copy
 import os
 import shutil
 import sys
@@ -13,6 +15,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -128,6 +131,128 @@ def scale_images(images):
 def unscale_images(images):
     """float [-1, 1] -> uint8 [0, 255]."""
     return np.clip((np.asarray(images) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets for training: pairs by index, from memory or streamed from a folder
+
+class PairArrays:
+    """Pairs held in memory as uint8 arrays (from an npz)."""
+
+    def __init__(self, src_images, tar_images):
+        self.src_images, self.tar_images = src_images, tar_images
+        self.image_shape = src_images.shape[1:]
+
+    def __len__(self):
+        return len(self.src_images)
+
+    def __getitem__(self, i):
+        return self.src_images[i], self.tar_images[i]
+
+    def reversed(self):
+        return PairArrays(self.tar_images, self.src_images)
+
+
+class PairFolder:
+    """Pairs read from a folder of side-by-side images when asked for: memory stays flat
+    whatever the number of images. Each image is split and resized to `size` on reading."""
+
+    def __init__(self, folder, size=256, reverse=False):
+        self.paths = list_images(folder)
+        if not self.paths:
+            raise InputError(f"{folder}: no images found")
+        self.size, self.reverse = size, reverse
+        self.image_shape = (size, size, 3)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        src, tar = load_pair(self.paths[i], self.size)
+        return (tar, src) if self.reverse else (src, tar)
+
+    def reversed(self):
+        other = copy.copy(self)
+        other.reverse = not self.reverse
+        return other
+
+
+def load_dataset(path, size=256):
+    """An npz file (held in memory) or a folder of pair images (streamed) as a dataset."""
+    if os.path.isdir(path):
+        return PairFolder(path, size)
+    return PairArrays(*load_real_samples(path))
+
+
+def random_jitter(src, tar, rng):
+    """The paper's augmentation of one pair: resize both images to 286/256 of their size, take
+    the same random crop of the original size from both, and mirror both half of the time."""
+    size = src.shape[0]
+    big = size * 286 // 256
+    top, left = rng.integers(0, big - size + 1, size=2)
+    flip = rng.random() < 0.5
+    out = []
+    for image in (src, tar):
+        image = resize(Image.fromarray(image), big)[top:top + size, left:left + size]
+        out.append(image[:, ::-1] if flip else image)
+    return out[0], out[1]
+
+
+def load_batch(dataset, indices, jitter_seed=None):
+    """The pairs at `indices` as two float batches in [-1, 1], jittered if a seed is given."""
+    pairs = [dataset[i] for i in indices]
+    if jitter_seed is not None:
+        rng = np.random.default_rng(jitter_seed)
+        pairs = [random_jitter(src, tar, rng) for src, tar in pairs]
+    return (scale_images(np.stack([p[0] for p in pairs])),
+            scale_images(np.stack([p[1] for p in pairs])))
+
+
+def iterate_batches(dataset, order, n_batch, first_batch=0, jitter_seed=None, workers=4):
+    """Yield the float batches of `dataset` in `order`, from batch `first_batch` on, prepared
+    ahead by background threads.
+
+    Decoding and resizing (PIL and NumPy release the GIL) overlap with the training step, and
+    at most 2 x workers batches wait in memory. Batch b of an epoch is jittered with the seed
+    (jitter_seed, b), so a run repeats exactly whatever the threads' timing, and a resumed epoch
+    continues with the same crops and flips.
+    """
+    with ThreadPoolExecutor(workers) as pool:
+        pending = collections.deque()
+        for b in range(first_batch, len(order) // n_batch):
+            seed = None if jitter_seed is None else [jitter_seed, b]
+            pending.append(pool.submit(load_batch, dataset, order[b * n_batch:(b + 1) * n_batch],
+                                       seed))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def combine_folders(a_dir, b_dir, out_dir):
+    """Join same-named images of two folders side by side (A left, B right) into out_dir.
+
+    For data kept as two folders of single images; B is resized to A's size if they differ.
+    Returns the number of pairs written; names found in only one folder are reported.
+    """
+    a_names = {os.path.basename(p): p for p in list_images(a_dir)}
+    b_names = {os.path.basename(p): p for p in list_images(b_dir)}
+    common = sorted(a_names.keys() & b_names.keys())
+    if not common:
+        raise InputError(f"{a_dir} and {b_dir} have no image names in common")
+    for name in sorted(a_names.keys() ^ b_names.keys()):
+        print(f"skipping {name}: not in both folders", file=sys.stderr)
+    os.makedirs(out_dir, exist_ok=True)
+    for name in tqdm(common, desc="combining", unit="pair"):
+        a, b = open_rgb(a_names[name]), open_rgb(b_names[name])
+        b = b.resize(a.size, Image.BICUBIC)
+        pair = Image.new("RGB", (2 * a.width, a.height))
+        pair.paste(a, (0, 0))
+        pair.paste(b, (a.width, 0))
+        out = os.path.join(out_dir, os.path.splitext(name)[0] + ".png")
+        with atomic_path(out) as tmp:
+            pair.save(tmp)
+    return len(common)
 
 
 # ---------------------------------------------------------------------------------------------

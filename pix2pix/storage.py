@@ -17,6 +17,9 @@ def atomic_path(path):
     stem, ext = os.path.splitext(name)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".tmp{ext}")
     os.close(fd)
+    umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield tmp
         with open(tmp, "rb") as f:

@@ -6,15 +6,21 @@ composite model with D frozen, learns to make D answer 1 on its output while sta
 mean absolute error of the target, weighted 100.
 """
 import csv
+import math
 import os
+import signal
 
 import keras
 import numpy as np
 from tqdm import tqdm
 
-from pix2pix.data import scale_images, unscale_images
+from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
+from pix2pix.cli import InputError
+from pix2pix.data import iterate_batches, load_batch, unscale_images
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.plotting import plot_translations
+
+LEARNING_RATE = 2e-4
 
 
 def seed_everything(seed):
@@ -22,10 +28,10 @@ def seed_everything(seed):
     keras.utils.set_random_seed(seed)
 
 
-def generate_real_samples(dataset, indices):
-    """A batch of real pairs as floats in [-1, 1]."""
-    src_images, tar_images = dataset
-    return scale_images(src_images[indices]), scale_images(tar_images[indices])
+def learning_rate(epoch, n_epochs, decay_epochs):
+    """The reference schedule: constant for n_epochs, then linear decay to zero over
+    decay_epochs (epochs counted from 0, the rate set at the start of each epoch)."""
+    return LEARNING_RATE * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
 
 
 def generate_fake_samples(g_model, src):
@@ -54,8 +60,8 @@ def train_step(d_model, g_model, gan_model, src, tar):
 
 def summarize_performance(step, g_model, dataset, out_dir, config, rng, n_samples=3):
     """Save the generator as models/model_<step>.h5 and a plot of a few random translations."""
-    indices = rng.choice(len(dataset[0]), size=min(n_samples, len(dataset[0])), replace=False)
-    src, tar = generate_real_samples(dataset, indices)
+    indices = rng.choice(len(dataset), size=min(n_samples, len(dataset)), replace=False)
+    src, tar = load_batch(dataset, indices)
     gen = translate_images(g_model, src)
     plot_path = os.path.join(out_dir, f"plot_{step:06d}.png")
     plot_translations(unscale_images(src), unscale_images(gen), unscale_images(tar), plot_path)
@@ -64,33 +70,98 @@ def summarize_performance(step, g_model, dataset, out_dir, config, rng, n_sample
     return model_path, plot_path
 
 
-def train(d_model, g_model, gan_model, dataset, n_epochs=100, n_batch=1, out_dir="models",
-          save_every=10, config=None, seed=None):
-    """Train for n_epochs passes over the pairs, saving the generator every `save_every` epochs.
+def open_loss_log(out_dir, resume_step):
+    """The per-step loss log; on resume, rows past the checkpoint's step are dropped."""
+    path = os.path.join(out_dir, "losses.csv")
+    rows = []
+    if resume_step and os.path.isfile(path):
+        with open(path, newline="") as f:
+            rows = [r for r in csv.reader(f)][1:]
+        rows = [r for r in rows if r and int(r[0]) <= resume_step]
+    log_file = open(path, "w", newline="")
+    log = csv.writer(log_file)
+    log.writerow(["step", "epoch", "d_loss_real", "d_loss_fake", "g_loss"])
+    log.writerows(rows)
+    return log_file, log
 
-    Every step's losses go to <out_dir>/losses.csv. Returns the path of the last saved model.
+
+class StopRequest:
+    """Turns the first Ctrl-C into a request to stop after the current step (so the final
+    checkpoint is a clean one); a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        tqdm.write("stopping after this step (Ctrl-C again to stop at once)")
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+
+def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
+          out_dir="models", save_every=10, checkpoint_every=None, jitter=True, config=None,
+          seed=None, resume=False, workers=4):
+    """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data).
+
+    Saves the generator every `save_every` epochs and at the end, a full checkpoint every
+    `checkpoint_every` steps (default: every epoch) and on Ctrl-C, and every step's losses in
+    <out_dir>/losses.csv. With `resume`, continues from <out_dir>/checkpoint.h5 if there is one.
+    Returns the path of the last saved model.
     """
     rng = np.random.default_rng(seed)
-    n_pairs = len(dataset[0])
-    steps_per_epoch = max(1, n_pairs // n_batch)
-    config = dict(config or {}, image_size=int(dataset[0].shape[1]))
+    steps_per_epoch = len(dataset) // n_batch
+    if steps_per_epoch == 0:
+        raise InputError(f"the dataset has {len(dataset)} pairs, fewer than one batch of {n_batch}")
+    total_epochs = n_epochs + decay_epochs
+    config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     os.makedirs(out_dir, exist_ok=True)
+    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
+    # Where the run stands: the epoch in progress, the batches of it done, its order and seed.
+    state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
+    if resume and find_checkpoint(out_dir):
+        state = load_checkpoint(checkpoint_path, d_model, g_model, gan_model)
+        rng.bit_generator.state = state.pop("rng")
+        print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
+
+    def checkpoint():
+        save_checkpoint(checkpoint_path, d_model, g_model, gan_model,
+                        dict(state, rng=rng.bit_generator.state))
+
     model_path = None
     quiet_steps = 0  # consecutive steps with D's losses near zero
-    with open(os.path.join(out_dir, "losses.csv"), "w", newline="") as log_file:
-        log = csv.writer(log_file)
-        log.writerow(["step", "epoch", "d_loss_real", "d_loss_fake", "g_loss"])
-        bar = tqdm(total=steps_per_epoch * n_epochs, unit="step", desc="training")
-        step = 0
-        for epoch in range(n_epochs):
-            order = rng.permutation(n_pairs)
-            for b in range(steps_per_epoch):
-                src, tar = generate_real_samples(dataset, order[b * n_batch:(b + 1) * n_batch])
+    log_file, log = open_loss_log(out_dir, state["step"])
+    bar = tqdm(total=steps_per_epoch * total_epochs, initial=state["step"], unit="step",
+               desc="training")
+    with log_file, bar, StopRequest() as stop:
+        for epoch in range(state["epoch"], total_epochs):
+            rate = learning_rate(epoch, n_epochs, decay_epochs)
+            d_model.optimizer.learning_rate = rate
+            gan_model.optimizer.learning_rate = rate
+            if state["order"] is None:  # a new epoch: new order, new crops and flips
+                state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
+                             jitter_seed=int(rng.integers(2 ** 63)) if jitter else None)
+            batches = iterate_batches(dataset, state["order"], n_batch, state["batch"],
+                                      state["jitter_seed"], workers)
+            for src, tar in batches:
                 d1, d2, g = train_step(d_model, g_model, gan_model, src, tar)
-                step += 1
+                if not all(map(math.isfinite, (d1, d2, g))):
+                    raise InputError(f"training diverged at step {state['step'] + 1} (losses "
+                                     f"{d1}, {d2}, {g}); the last good checkpoint is kept in "
+                                     f"{checkpoint_path}")
+                state["step"] += 1
+                state["batch"] += 1
+                step = state["step"]
                 log.writerow([step, epoch + 1, f"{d1:.5f}", f"{d2:.5f}", f"{g:.5f}"])
-                bar.set_postfix(epoch=epoch + 1, d_real=f"{d1:.3f}", d_fake=f"{d2:.3f}",
-                                g=f"{g:.3f}")
+                bar.set_postfix(epoch=epoch + 1, lr=f"{rate:.2g}", d_real=f"{d1:.3f}",
+                                d_fake=f"{d2:.3f}", g=f"{g:.3f}")
                 bar.update()
                 # D answering perfectly for long means G no longer gets a useful signal.
                 quiet_steps = quiet_steps + 1 if max(d1, d2) < 0.01 else 0
@@ -98,10 +169,22 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, n_batch=1, out_dir
                     tqdm.write(f"warning: D's losses have stayed near zero for 1000 steps (step "
                                f"{step}); this run has probably failed (G's samples are too easy "
                                f"to tell apart)")
+                if checkpoint_every and step % checkpoint_every == 0:
+                    log_file.flush()
+                    checkpoint()
+                if stop.requested:
+                    break
+            if stop.requested:
+                log_file.flush()
+                checkpoint()
+                tqdm.write(f"saved {checkpoint_path}; continue with --resume")
+                raise KeyboardInterrupt
+            state.update(epoch=epoch + 1, batch=0, order=None, jitter_seed=None)
             log_file.flush()
-            if (epoch + 1) % save_every == 0 or epoch + 1 == n_epochs:
+            if (epoch + 1) % save_every == 0 or epoch + 1 == total_epochs:
                 model_path, plot_path = summarize_performance(
-                    step, g_model, dataset, out_dir, dict(config, epoch=epoch + 1), rng)
+                    state["step"], g_model, dataset, out_dir, dict(config, epoch=epoch + 1), rng)
                 tqdm.write(f"epoch {epoch + 1}: saved {model_path} and {plot_path}")
-        bar.close()
+            if not checkpoint_every:
+                checkpoint()
     return model_path

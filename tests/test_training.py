@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from pix2pix.data import scale_images, synthetic_dataset
+from pix2pix.data import PairArrays, scale_images, synthetic_dataset
 from pix2pix.inference import translate_images
 from pix2pix.metrics import heldout_errors
 from pix2pix.networks import define_discriminator, define_gan, define_generator
@@ -106,11 +106,12 @@ def test_generator_learns_the_synthetic_task(tmp_path):
     heldout = synthetic_dataset(30, 64, seed=1)
     g, d = define_generator(shape), define_discriminator(shape)
     gan = define_gan(g, d, shape)
-    train(d, g, gan, train_set, n_epochs=3, out_dir=str(tmp_path), save_every=3, seed=1)
+    train(d, g, gan, PairArrays(*train_set), n_epochs=3, out_dir=str(tmp_path), save_every=3,
+          seed=1)
     errors = heldout_errors(g, heldout)
     print(errors)
     assert errors["model"] < 0.5 * errors["untrained"]
     assert errors["model"] < 0.5 * errors["source"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["losses.csv", "model_000300.h5",
-                                                          "plot_000300.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.h5", "losses.csv",
+                                                          "model_000300.h5", "plot_000300.png"]
     assert len((tmp_path / "losses.csv").read_text().splitlines()) == 301
