@@ -11,16 +11,23 @@ The algorithm, as in the paper:
 Every --save-every epochs the generator is saved as models/model_<step>.h5 with a plot.
 """
 import argparse
+import glob
+import os
 
-from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_real_samples
 from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
+from pix2pix.storage import check_folder
 from pix2pix.training import seed_everything, train
 
 
 def main(args):
     if args.epochs < 1 or args.batch_size < 1 or args.save_every < 1:
         raise InputError("--epochs, --batch-size and --save-every must be at least 1")
+    check_folder(args.out)
+    if not args.overwrite and glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
+        raise InputError(f"{args.out}: already holds trained models (model_*.h5); add --overwrite "
+                         f"to train over them, or choose another --out")
     if args.seed is not None:
         seed_everything(args.seed)
     src_images, tar_images = load_real_samples(args.dataset)
@@ -62,6 +69,7 @@ def build_parser():
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
     parser.add_argument("--seed", type=int, help="seed everything, for a repeatable run")
+    add_overwrite_flag(parser, "the models in --out")
     add_debug_flag(parser)
     return parser
 
