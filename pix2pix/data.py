@@ -91,7 +91,8 @@ def list_images(folder):
     if not os.path.isdir(folder):
         raise InputError(f"{folder}: no such folder")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
-    return [os.path.join(folder, n) for n in names]
+    paths = [os.path.join(folder, n) for n in names]
+    return [p for p in paths if os.path.isfile(p)]
 
 
 def load_images(folder, size=256):
