@@ -84,13 +84,12 @@ def main(args):
         out_dir = args.output or args.input.rstrip("/") + "_translated"
         g_model, _ = load_generator(args.model)
         return translate_folder(g_model, args.input, out_dir, args.overwrite)
-    if not os.path.isfile(args.input):
-        raise InputError(f"{args.input}: no such file or folder")
     output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
     check_output(output, args.overwrite, OUTPUT_EXTENSIONS)
-    image = open_rgb(args.input)
     g_model, _ = load_generator(args.model)
-    translate_file(g_model, image, output)
+    if not os.path.isfile(args.input):
+        raise InputError(f"{args.input}: no such file or folder")
+    translate_file(g_model, open_rgb(args.input), output)
     print(f"translated {args.input} into {output}")
 
 
