@@ -6,15 +6,17 @@ import argparse
 
 import numpy as np
 
-from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_real_samples
-from pix2pix.plotting import plot_samples
+from pix2pix.plotting import PLOT_EXTENSIONS, plot_samples
+from pix2pix.storage import check_output
 
 
 def main(args):
-    src, tar = load_real_samples(args.dataset)
     if args.n < 1:
         raise InputError(f"-n must be at least 1, got {args.n}")
+    check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
+    src, tar = load_real_samples(args.dataset)
     rng = np.random.default_rng(args.seed)
     indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
     plot_samples(src[indices], tar[indices], args.output)
@@ -30,6 +32,7 @@ def build_parser():
     parser.add_argument("-o", "--output", default="samples.png", help="image to write "
                         "(default samples.png)")
     parser.add_argument("--seed", type=int, help="pick the same pairs every time")
+    add_overwrite_flag(parser, "the image")
     add_debug_flag(parser)
     return parser
 

@@ -8,9 +8,10 @@
 import argparse
 import os
 
-from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import (DATASETS, DATASETS_URL, combine_folders, download_dataset, load_images,
                           save_dataset, synthetic_dataset)
+from pix2pix.storage import check_output
 
 
 def default_output(folder, size):
@@ -28,16 +29,18 @@ def main(args):
         print(f"wrote {count} side-by-side pairs to {args.combine[2]}")
         return
     if args.synthetic is not None:
-        if not args.output:
-            args.output = os.path.join("data", f"synthetic_{args.size}.npz")
+        if args.synthetic < 1:
+            raise InputError(f"--synthetic must be at least 1, got {args.synthetic}")
+        args.output = args.output or os.path.join("data", f"synthetic_{args.size}.npz")
+        check_output(args.output, args.overwrite)
         src, tar = synthetic_dataset(args.synthetic, args.size, seed=args.seed)
     else:
-        folder = args.folder
-        if args.download:
-            folder = os.path.join(download_dataset(args.download, args.data_dir, args.base_url),
-                                  "train")
-        src, tar = load_images(folder, args.size)
+        folder = args.folder or os.path.join(args.data_dir, args.download, "train")
         args.output = args.output or default_output(folder, args.size)
+        check_output(args.output, args.overwrite)  # before any download or reading
+        if args.download:
+            download_dataset(args.download, args.data_dir, args.base_url)
+        src, tar = load_images(folder, args.size)
     save_dataset(args.output, src, tar)
     print(f"saved {len(src)} pairs of {args.size}x{args.size} images to {args.output}")
 
@@ -66,6 +69,7 @@ def build_parser():
     parser.add_argument("--base-url", default=DATASETS_URL,
                         help=f"server of the published datasets (default {DATASETS_URL})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic set (default 0)")
+    add_overwrite_flag(parser, "the npz file")
     add_debug_flag(parser)
     return parser
 

@@ -13,11 +13,14 @@ The algorithm, as in the paper:
 Every --save-every epochs the generator is saved as models/model_<step>.h5 with a plot.
 """
 import argparse
+import glob
+import os
 
 from pix2pix.checkpoint import find_checkpoint
-from pix2pix.cli import InputError, add_debug_flag, run
+from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
 from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
+from pix2pix.storage import check_folder
 from pix2pix.training import seed_everything, train
 
 
@@ -27,8 +30,15 @@ def main(args):
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     if args.decay_epochs < 0:
         raise InputError("--decay-epochs cannot be negative")
-    if args.resume and not find_checkpoint(args.out):
+    check_folder(args.out)
+    resuming = args.resume and find_checkpoint(args.out)
+    if args.resume and not resuming:
         print(f"no checkpoint in {args.out}; starting a new run")
+    if not (resuming or args.overwrite) and \
+            glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
+        raise InputError(f"{args.out}: already holds trained models (model_*.h5); add --resume "
+                         f"to continue that run, --overwrite to train over it, or choose another "
+                         f"--out")
     if args.seed is not None:
         seed_everything(args.seed)
     dataset = load_dataset(args.dataset, args.size)
@@ -87,6 +97,7 @@ def build_parser():
     parser.add_argument("--workers", type=int, default=4,
                         help="background threads preparing batches (default 4)")
     parser.add_argument("--seed", type=int, help="seed everything, for a repeatable run")
+    add_overwrite_flag(parser, "the models in --out")
     add_debug_flag(parser)
     return parser
 

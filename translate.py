@@ -6,21 +6,25 @@
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 from PIL import Image
 
-from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import list_images, load_real_samples, open_rgb, resize, scale_images, \
-    unscale_images
+from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
+from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize, \
+    scale_images, unscale_images
 from pix2pix.inference import load_generator, translate_images
-from pix2pix.plotting import plot_translations
-from pix2pix.storage import atomic_path
+from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
+from pix2pix.storage import atomic_path, check_output
+
+OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def translate_file(g_model, in_path, out_path):
+def translate_file(g_model, image, out_path):
+    """Translate an RGB PIL image (any size) and save the result at the model's size."""
     size = g_model.input_shape[1]
-    image = scale_images(resize(open_rgb(in_path), size))[np.newaxis]
+    image = scale_images(resize(image, size))[np.newaxis]
     generated = unscale_images(translate_images(g_model, image))[0]
     with atomic_path(out_path) as tmp:
         Image.fromarray(generated).save(tmp)
@@ -43,29 +47,50 @@ def translate_dataset_pair(g_model, config, args):
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
 
+def translate_folder(g_model, folder, out_dir, overwrite):
+    """Translate every image of a folder into out_dir; an unreadable one is named and skipped."""
+    paths = list_images(folder)
+    if not paths:
+        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise InputError(f"{out_dir}: is a file; give a folder for the translations")
+    outputs = [os.path.join(out_dir, os.path.splitext(os.path.basename(p))[0] + ".png")
+               for p in paths]
+    for out_path in outputs:
+        check_output(out_path, overwrite)
+    done = 0
+    for path, out_path in zip(paths, outputs):
+        try:
+            image = open_rgb(path)
+        except InputError as e:
+            print(f"skipping {e}", file=sys.stderr)
+            continue
+        translate_file(g_model, image, out_path)
+        done += 1
+    if not done:
+        raise InputError(f"{folder}: none of its {len(paths)} images could be read")
+    print(f"translated {done} of {len(paths)} images into {out_dir}")
+
+
 def main(args):
     if (args.input is None) == (args.dataset is None):
         raise InputError("give either an image or folder to translate, or --dataset")
-    g_model, config = load_generator(args.model)
     if args.dataset:
         args.output = args.output or "translation.png"
+        check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
+        g_model, config = load_generator(args.model)
         return translate_dataset_pair(g_model, config, args)
     if os.path.isdir(args.input):
         out_dir = args.output or args.input.rstrip("/") + "_translated"
-        paths = list_images(args.input)
-        if not paths:
-            raise InputError(f"{args.input}: no images found")
-        os.makedirs(out_dir, exist_ok=True)
-        for path in paths:
-            stem = os.path.splitext(os.path.basename(path))[0]
-            translate_file(g_model, path, os.path.join(out_dir, stem + ".png"))
-        print(f"translated {len(paths)} images into {out_dir}")
-    else:
-        if not os.path.isfile(args.input):
-            raise InputError(f"{args.input}: no such file or folder")
-        output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
-        translate_file(g_model, args.input, output)
-        print(f"translated {args.input} into {output}")
+        g_model, _ = load_generator(args.model)
+        return translate_folder(g_model, args.input, out_dir, args.overwrite)
+    output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
+    check_output(output, args.overwrite, OUTPUT_EXTENSIONS)
+    g_model, _ = load_generator(args.model)
+    if not os.path.isfile(args.input):
+        raise InputError(f"{args.input}: no such file or folder")
+    translate_file(g_model, open_rgb(args.input), output)
+    print(f"translated {args.input} into {output}")
 
 
 def build_parser():
@@ -81,6 +106,7 @@ def build_parser():
     parser.add_argument("--dataset", help="npz dataset: plot Source / Generated / Expected for "
                         "one of its pairs")
     parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
+    add_overwrite_flag(parser, "output files")
     add_debug_flag(parser)
     return parser
 

@@ -6,7 +6,7 @@ Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 
 import sys
 import traceback
 
-
+MAX_MESSAGE = 400  # characters; library errors (Keras's above all) can run to many lines
 
 
 class InputError(Exception):
@@ -18,6 +18,12 @@ def add_debug_flag(parser):
                         help="show the full traceback when something fails")
 
 
+def add_overwrite_flag(parser, what="the output file"):
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace {what} if it exists (by default an existing one is kept "
+                             f"and nothing is done)")
+
+
 def run(main, parser):
     """Parse the arguments and call `main(args)`; failures become one line and an exit code."""
     args = parser.parse_args()
@@ -26,7 +32,7 @@ def run(main, parser):
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         sys.exit(130)
-    except (InputError, OSError) as e:
+    except Exception as e:  # noqa: BLE001  the one place where anything becomes one line
         if args.debug:
             traceback.print_exc()
         print(f"{parser.prog}: error: {describe(e)}", file=sys.stderr)
@@ -34,6 +40,16 @@ def run(main, parser):
 
 
 def describe(e):
-    if isinstance(e, OSError) and e.filename:
-        return f"{e.filename}: {e.strerror or e}"
-    return str(e)
+    """One line for any error: ours as they are, the OS's with their file, others with a type."""
+    if isinstance(e, InputError):
+        message = str(e)
+    elif isinstance(e, OSError) and e.filename:
+        message = f"{e.filename}: {e.strerror or e}"
+    elif isinstance(e, OSError):
+        message = e.strerror or str(e)
+    else:  # a bug, or a library failing in a way we did not foresee
+        message = f"unexpected {type(e).__name__}: {e} (--debug shows where)"
+    message = " ".join(message.split())
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE - 3] + "..."
+    return message

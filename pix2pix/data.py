@@ -16,6 +16,8 @@ import tempfile
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+import warnings
+import zipfile
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -24,6 +26,12 @@ from tqdm import tqdm
 from pix2pix.cli import InputError
 from pix2pix.storage import atomic_path
 
+# Refuse to decode more pixels than this (PIL warns at this many and refuses at twice as many;
+# both are errors here): 2**27 is 11585x11585, far above any pix2pix dataset's images.
+MAX_IMAGE_PIXELS = 2 ** 27
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# A pair image should be twice as wide as tall; further off than this and we warn.
+ASPECT_TOLERANCE = 0.1
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 DATASETS_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "night2day")
@@ -33,17 +41,27 @@ DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "n
 # Images
 
 def open_rgb(path):
-    """Open any image file as an RGB PIL image (grayscale, RGBA, palette, 16-bit converted)."""
+    """Open any image file as an RGB PIL image (grayscale, RGBA, palette, 16-bit converted).
+
+    An image whose header declares more than MAX_IMAGE_PIXELS pixels is refused before anything
+    is decoded: a few kilobytes of PNG can otherwise unpack into gigabytes.
+    """
     try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+            if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: to 8 bits
+                array = np.asarray(image, dtype=np.float64)
+                top = 65535.0 if array.max() > 255 else 255.0
+                image = Image.fromarray((array * 255.0 / top).round().astype(np.uint8))
+            return image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise InputError(f"{path}: refused, a possible decompression bomb ({e})") from None
+    except PermissionError:
+        raise InputError(f"{path}: cannot be read (permission denied)") from None
+    except Exception as e:  # PIL raises many kinds for a damaged or foreign file
         raise InputError(f"{path}: not a readable image ({e})") from None
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: scale to 8 bits
-        array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if array.max() > 255 else 255.0
-        image = Image.fromarray((array * 255.0 / top).round().astype(np.uint8))
-    return image.convert("RGB")
 
 
 def resize(image, size):
@@ -52,11 +70,18 @@ def resize(image, size):
 
 
 def load_pair(path, size):
-    """Split a side-by-side pair image into (left, right) halves, each resized to size x size."""
+    """Split a side-by-side pair image into (left, right) halves, each resized to size x size.
+
+    An image that is not about twice as wide as tall is still split, with a warning naming it;
+    one too narrow to give two halves is an error.
+    """
     image = open_rgb(path)
     width, height = image.size
     if width < 2 or height < 1:
         raise InputError(f"{path}: {width}x{height} is too small to split into two halves")
+    if abs(width / (2 * height) - 1) > ASPECT_TOLERANCE:
+        tqdm.write(f"warning: {path}: {width}x{height} is not twice as wide as tall; is it a "
+                   f"side-by-side pair? Splitting it anyway", file=sys.stderr)
     half = width // 2
     left = image.crop((0, 0, half, height))
     right = image.crop((half, 0, 2 * half, height))
@@ -64,10 +89,13 @@ def load_pair(path, size):
 
 
 def list_images(folder):
+    if os.path.isfile(folder):
+        raise InputError(f"{folder}: is a file; give a folder of images")
     if not os.path.isdir(folder):
         raise InputError(f"{folder}: no such folder")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
-    return [os.path.join(folder, n) for n in names]
+    paths = [os.path.join(folder, n) for n in names]
+    return [p for p in paths if os.path.isfile(p)]
 
 
 def load_images(folder, size=256):
@@ -102,6 +130,10 @@ def load_real_samples(path):
     """Load the training arrays of an npz file: (sources, targets), uint8, (N, size, size, 3)."""
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":  # every npz is a zip archive
+        raise InputError(f"{path}: not an npz file (make one with prepare_dataset.py)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if "arr_0" not in data or "arr_1" not in data:
@@ -110,6 +142,13 @@ def load_real_samples(path):
             src, tar = data["arr_0"], data["arr_1"]
     except InputError:
         raise
+    except zipfile.BadZipFile as e:
+        raise InputError(f"{path}: damaged or truncated npz file ({e})") from None
+    except ValueError as e:
+        if "pickle" not in str(e):
+            raise InputError(f"{path}: not a readable npz file ({e})") from None
+        raise InputError(f"{path}: holds Python objects, which are never loaded (unpickling "
+                         f"can run any code); a dataset holds uint8 image arrays") from None
     except Exception as e:  # zip, pickle and format errors all mean the same thing to the user
         raise InputError(f"{path}: not a readable npz file ({e})") from None
     for name, array in (("arr_0", src), ("arr_1", tar)):

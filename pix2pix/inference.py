@@ -36,11 +36,17 @@ def load_generator(path):
         raise InputError(f"{path}: no such model file")
     try:
         with h5py.File(path, "r") as f:
-            config = json.loads(f.attrs.get("pix2pix_config", "{}"))
             if "model_config" not in f.attrs:
                 raise InputError(f"{path}: not a Keras model (no model in this H5 file)")
+            config = json.loads(f.attrs.get("pix2pix_config", "{}"))
+    except PermissionError:
+        raise InputError(f"{path}: cannot be read (permission denied)") from None
     except OSError:
         raise InputError(f"{path}: not an H5 model file") from None
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise InputError(f"{path}: its pix2pix configuration (size, direction) is damaged")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as e:

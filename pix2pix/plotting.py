@@ -6,6 +6,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from pix2pix.storage import atomic_path  # noqa: E402
 
+# The file types a plot can be saved as (matplotlib picks the format from the extension).
+PLOT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".pdf", ".svg")
+
 
 def plot_rows(rows, path, titles=None):
     """Save a grid of uint8 images, one list per row; `titles` names the rows (left of each row)."""

@@ -1,7 +1,41 @@
 """Writing files so that a crash never leaves a half-written one that looks complete."""
 import contextlib
+import errno
 import os
 import tempfile
+
+from pix2pix.cli import InputError
+
+# The system's ways of refusing a write (not, say, a network error while downloading into it).
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
+                errno.EIO, errno.ENOTDIR, errno.EISDIR, errno.EEXIST)
+
+
+def check_output(path, overwrite=False, extensions=None):
+    """Fail early, before any work is done, if `path` cannot or should not be written.
+
+    An existing file is kept unless `overwrite`; a folder in the way, a missing extension
+    among `extensions`, or a parent that is a file or not writable are errors naming `path`.
+    """
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder; give a file name")
+    if extensions and not path.lower().endswith(tuple(extensions)):
+        raise InputError(f"{path}: unsupported file type; use one of {', '.join(extensions)}")
+    if os.path.lexists(path) and not overwrite:
+        raise InputError(f"{path}: already exists; add --overwrite to replace it")
+    check_folder(os.path.dirname(os.path.abspath(path)), path)
+
+
+def check_folder(folder, path=None):
+    """Fail unless `folder` is, or can be made, a writable folder; the error names `path`."""
+    path = path or folder
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):  # the nearest part of the path that exists
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise InputError(f"{path}: cannot write there: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: cannot write there: no permission to write in {existing}")
 
 
 @contextlib.contextmanager
@@ -10,21 +44,28 @@ def atomic_path(path):
 
     The temporary file lives in the same folder (so the final rename is atomic) and keeps the
     extension (libraries choose a format from it). It is flushed to disk before the rename, and
-    removed if the block fails, so `path` is either the old file or the complete new one.
+    removed if the block fails, so `path` is either the old file or the complete new one. A
+    failure of the system (disk full, no permission) becomes an InputError naming `path`.
     """
     folder, name = os.path.split(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     stem, ext = os.path.splitext(name)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".tmp{ext}")
-    os.close(fd)
-    umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    tmp = None
     try:
+        check_folder(folder, path)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".tmp{ext}")
+        os.close(fd)
+        umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         yield tmp
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        if e.errno not in WRITE_ERRORS:
+            raise
+        raise InputError(f"{path}: could not be written ({e.strerror or e})") from e
     finally:
-        if os.path.exists(tmp):
+        if tmp and os.path.exists(tmp):
             os.remove(tmp)

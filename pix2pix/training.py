@@ -6,6 +6,7 @@ composite model with D frozen, learns to make D answer 1 on its output while sta
 mean absolute error of the target, weighted 100.
 """
 import csv
+import glob
 import math
 import os
 import signal
@@ -123,6 +124,8 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     os.makedirs(out_dir, exist_ok=True)
+    for leftover in glob.glob(os.path.join(glob.escape(out_dir), ".*.tmp.*")):
+        os.remove(leftover)  # the temporary file of a save that a crash cut short
     checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
     # Where the run stands: the epoch in progress, the batches of it done, its order and seed.
     state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
