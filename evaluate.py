@@ -8,8 +8,6 @@ import argparse
 import json
 import os
 
-import numpy as np
-
 from pix2pix.cli import InputError, add_debug_flag, run
 from pix2pix.data import load_images, load_real_samples, scale_images, unscale_images
 from pix2pix.inference import MODES, load_generator, translate_images

@@ -21,7 +21,6 @@ sys.path.insert(0, ROOT)
 
 import pix2pix  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pix2pix.data import scale_images, synthetic_dataset  # noqa: E402
@@ -105,7 +104,8 @@ def main():
           f"{'peak RSS MB':>11}")
     for r in rows:
         print(f"{r['size']:>5}  {r['method']:<32} {r['seconds_per_step']:>7.3f} "
-              f"{r['pairs_per_second']:>8.2f} {r['floor_fraction']:>8.1%} {r['peak_rss_mb']:>11.0f}")
+              f"{r['pairs_per_second']:>8.2f} {r['floor_fraction']:>8.1%} "
+              f"{r['peak_rss_mb']:>11.0f}")
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
         json.dump({"gflop_per_256_step": GFLOP_256, "floor_gflops": FLOOR_GFLOPS,
                    "rows": rows}, f, indent=2)

@@ -12,7 +12,6 @@ nearest colour, and `label_scores` gives the paper's per-pixel accuracy, per-cla
 class IoU.
 """
 import json
-import os
 
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
@@ -51,7 +50,7 @@ def load_palette(path):
         with open(path) as f:
             text = f.read()
     except OSError as e:
-        raise InputError(f"{path}: cannot read the palette ({e.strerror})") from None
+        raise InputError(f"{path}: cannot read the palette ({e.strerror or e})") from None
     try:
         colours = json.loads(text) if text.lstrip().startswith("[") else [
             [int(v) for v in line.replace(",", " ").split()]
@@ -175,10 +174,8 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def palette_for(args_palette, classes, tar_images, seed=0):
+def palette_for(palette_path, classes, tar_images, seed=0):
     """The palette of --palette FILE, or k-means colours of the targets for --classes K."""
-    if args_palette:
-        if not os.path.isfile(args_palette):
-            raise InputError(f"{args_palette}: no such palette file")
-        return load_palette(args_palette)
+    if palette_path:
+        return load_palette(palette_path)
     return kmeans_palette(tar_images, classes, seed=seed)
