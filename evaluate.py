@@ -1,39 +1,92 @@
 """Measure a trained generator on held-out pairs against simple baselines.
 
     python evaluate.py models/model_109600.h5 data/maps_val_256.npz
+    python evaluate.py models/facades.h5 data/facades/val --labels --classes 12 --json scores.json
+    python evaluate.py models/model_109600.h5 data/maps_val_256.npz --samples samples.png -n 4
 """
 import argparse
+import json
+import os
 
 from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import load_real_samples
-from pix2pix.inference import load_generator
-from pix2pix.metrics import heldout_errors
+from pix2pix.data import load_images, load_real_samples, scale_images, unscale_images
+from pix2pix.inference import add_mode_flags, load_generator, translate_images
+from pix2pix.metrics import format_table, heldout_scores, palette_for
+from pix2pix.plotting import plot_translations
+from pix2pix.storage import atomic_path
+
+
+def load_pairs(path, size):
+    """Held-out pairs from an npz dataset or a folder of side-by-side images (resized to size)."""
+    if os.path.isdir(path):
+        return load_images(path, size)
+    return load_real_samples(path)
 
 
 def main(args):
+    if args.n < 1:
+        raise InputError(f"-n must be at least 1, got {args.n}")
+    if args.labels and (args.palette is None) == (args.classes is None):
+        raise InputError("--labels needs either --palette FILE or --classes K")
+    if args.classes is not None and args.classes < 2:
+        raise InputError(f"--classes must be at least 2, got {args.classes}")
     g_model, config = load_generator(args.model)
-    src, tar = load_real_samples(args.dataset)
-    if config.get("reverse"):
+    size = g_model.input_shape[1]
+    src, tar = load_pairs(args.dataset, size)
+    reverse = args.reverse or config.get("reverse", False)
+    if reverse:
         src, tar = tar, src
     if src.shape[1:] != g_model.input_shape[1:]:
         raise InputError(f"{args.dataset}: its {src.shape[1]}x{src.shape[2]} images do not fit "
-                         f"the model, which translates {g_model.input_shape[1]}x"
-                         f"{g_model.input_shape[2]} images")
-    errors = heldout_errors(g_model, (src, tar))
-    print(f"mean absolute error on {len(src)} pairs of {args.dataset} ([-1, 1] scale, lower is "
-          f"better):")
-    for name, value in errors.items():
-        print(f"  {name:<12} {value:.4f}")
+                         f"the model, which translates {size}x{size} images")
+    palette = palette_for(args.palette, args.classes, tar) if args.labels else None
+
+    results = heldout_scores(g_model, src, tar, args.mode, palette)
+    print(f"{len(src)} pairs of {args.dataset}, {args.mode} mode"
+          f"{', reversed' if reverse else ''} (mae on the [-1, 1] scale, lower is better; psnr "
+          f"in dB, ssim, pixels within 5 and the label scores: higher is better)")
+    print(format_table(results))
+
+    if args.json:
+        report = {"model": args.model, "dataset": args.dataset, "pairs": len(src),
+                  "mode": args.mode, "reverse": bool(reverse), "results": results}
+        if palette is not None:
+            report["palette"] = palette.tolist()
+        with atomic_path(args.json) as tmp, open(tmp, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"saved {args.json}")
+    if args.samples:
+        n = min(args.n, len(src))
+        generated = unscale_images(translate_images(g_model, scale_images(src[:n]), args.mode))
+        plot_translations(src[:n], generated, tar[:n], args.samples)
+        print(f"saved {args.samples}")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Translate every pair of an npz dataset and report the mean absolute error "
-                    "against the targets, beside three baselines: the untranslated source, an "
-                    "untrained generator, and the mean target image. The model's direction "
-                    "(--reverse at training) is read from the model file.")
+        description="Translate every held-out pair and compare the translations with the "
+                    "targets: mean absolute error, PSNR, SSIM and the share of pixels within 5 "
+                    "of the target, beside three baselines: the untranslated source, an "
+                    "untrained generator, and the mean target image. --labels adds the paper's "
+                    "label-map scores. The model's direction (--reverse at training) is read "
+                    "from the model file.")
     parser.add_argument("model", help="generator file (models/model_<step>.h5)")
-    parser.add_argument("dataset", help="npz file of held-out pairs")
+    parser.add_argument("dataset", help="npz file of held-out pairs, or a folder of side-by-side "
+                        "pair images")
+    parser.add_argument("--reverse", action="store_true",
+                        help="translate right to left, whatever the model was trained on")
+    add_mode_flags(parser)
+    parser.add_argument("--labels", action="store_true",
+                        help="the targets are label maps: also report per-pixel accuracy, "
+                             "per-class accuracy and class IoU")
+    parser.add_argument("--palette", metavar="FILE", help="the label colours: JSON [[r, g, b], "
+                        "...] or text, one 'r g b' a line")
+    parser.add_argument("--classes", type=int, metavar="K",
+                        help="find K label colours by k-means on the targets instead")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--samples", metavar="FILE.png",
+                        help="plot source / generated / target of the first -n pairs")
+    parser.add_argument("-n", type=int, default=4, help="pairs in --samples (default 4)")
     add_debug_flag(parser)
     return parser
 

@@ -14,18 +14,18 @@ from PIL import Image
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize, \
     scale_images, unscale_images
-from pix2pix.inference import load_generator, translate_images
+from pix2pix.inference import add_mode_flags, load_generator, translate_images
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def translate_file(g_model, image, out_path):
+def translate_file(g_model, image, out_path, mode):
     """Translate an RGB PIL image (any size) and save the result at the model's size."""
     size = g_model.input_shape[1]
     image = scale_images(resize(image, size))[np.newaxis]
-    generated = unscale_images(translate_images(g_model, image))[0]
+    generated = unscale_images(translate_images(g_model, image, mode))[0]
     with atomic_path(out_path) as tmp:
         Image.fromarray(generated).save(tmp)
 
@@ -42,12 +42,12 @@ def translate_dataset_pair(g_model, config, args):
     if not 0 <= index < len(src):
         raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
     src, tar = scale_images(src[[index]]), scale_images(tar[[index]])
-    gen = translate_images(g_model, src)
+    gen = translate_images(g_model, src, args.mode)
     plot_translations(unscale_images(src), unscale_images(gen), unscale_images(tar), args.output)
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
 
-def translate_folder(g_model, folder, out_dir, overwrite):
+def translate_folder(g_model, folder, out_dir, overwrite, mode):
     """Translate every image of a folder into out_dir; an unreadable one is named and skipped."""
     paths = list_images(folder)
     if not paths:
@@ -65,7 +65,7 @@ def translate_folder(g_model, folder, out_dir, overwrite):
         except InputError as e:
             print(f"skipping {e}", file=sys.stderr)
             continue
-        translate_file(g_model, image, out_path)
+        translate_file(g_model, image, out_path, mode)
         done += 1
     if not done:
         raise InputError(f"{folder}: none of its {len(paths)} images could be read")
@@ -83,13 +83,13 @@ def main(args):
     if os.path.isdir(args.input):
         out_dir = args.output or args.input.rstrip("/") + "_translated"
         g_model, _ = load_generator(args.model)
-        return translate_folder(g_model, args.input, out_dir, args.overwrite)
+        return translate_folder(g_model, args.input, out_dir, args.overwrite, args.mode)
     output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
     check_output(output, args.overwrite, OUTPUT_EXTENSIONS)
     g_model, _ = load_generator(args.model)
     if not os.path.isfile(args.input):
         raise InputError(f"{args.input}: no such file or folder")
-    translate_file(g_model, open_rgb(args.input), output)
+    translate_file(g_model, open_rgb(args.input), output, args.mode)
     print(f"translated {args.input} into {output}")
 
 
@@ -107,6 +107,7 @@ def build_parser():
                         "one of its pairs")
     parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
     add_overwrite_flag(parser, "output files")
+    add_mode_flags(parser)
     add_debug_flag(parser)
     return parser
 

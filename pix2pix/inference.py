@@ -58,19 +58,50 @@ def load_generator(path):
     return model, config
 
 
-def translate_images(g_model, src):
-    """Translate float images in [-1, 1] as the paper does at test time.
+MODES = ("paper", "deterministic", "eval")
 
-    The paper's generator keeps dropout and BatchNorm's statistics of each image at test time
-    (Keras's `training=True`), rather than the moving averages that `predict()` would use:
-    after batch-1 training those averages describe no single image well. So each image goes
-    through alone, and the model is frozen first so that the call leaves its statistics alone.
+
+def add_mode_flags(parser):
+    """--mode, with --deterministic and --eval-mode as its two short forms."""
+    parser.add_argument("--mode", choices=MODES, default="paper",
+                        help="how the generator runs: paper (default): dropout and each image's "
+                             "BatchNorm statistics; deterministic: the same without dropout, so "
+                             "repeatable; eval: BatchNorm's moving averages, no dropout")
+    parser.add_argument("--deterministic", dest="mode", action="store_const",
+                        const="deterministic", help="same as --mode deterministic")
+    parser.add_argument("--eval-mode", dest="mode", action="store_const", const="eval",
+                        help="same as --mode eval")
+
+
+def translate_images(g_model, src, mode="paper"):
+    """Translate float images in [-1, 1]; no mode changes the model's weights.
+
+    - "paper" (the default), as the paper does at test time: dropout on and BatchNorm's
+      statistics of each image (Keras's `training=True`), rather than the moving averages that
+      `predict()` would use: after batch-1 training those averages describe no single image
+      well. So each image goes through alone, and the model is frozen first so that the call
+      leaves its statistics alone. Two calls give different images.
+    - "deterministic": the same without dropout (its rate set to 0 for the call), so a call
+      always gives the same images.
+    - "eval": Keras's inference mode, BatchNorm's moving averages and no dropout, a whole batch at
+      once.
     """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     src = np.asarray(src, np.float32)
+    if mode == "eval":
+        return keras.ops.convert_to_numpy(g_model(src, training=False))
     trainable = g_model.trainable
+    dropouts = [layer for layer in g_model.layers if isinstance(layer, keras.layers.Dropout)]
+    rates = [layer.rate for layer in dropouts]
     g_model.trainable = False
+    if mode == "deterministic":
+        for layer in dropouts:
+            layer.rate = 0.0  # Keras's Dropout passes its input through when its rate is 0
     try:
         return np.concatenate([keras.ops.convert_to_numpy(g_model(src[i:i + 1], training=True))
                                for i in range(len(src))])
     finally:
         g_model.trainable = trainable
+        for layer, rate in zip(dropouts, rates):
+            layer.rate = rate

@@ -1,33 +1,181 @@
-"""How close translations are to their targets."""
-import numpy as np
+"""How close translations are to their targets: image metrics, label-map scores and baselines.
 
-from pix2pix.data import scale_images
+Every metric compares uint8 images, (N, size, size, 3), generated against target:
+- `mae`: mean absolute error in the networks' [-1, 1] range (the L1 term of the paper's loss);
+- `psnr`: peak signal-to-noise ratio in dB (scikit-image, data range 255), capped at 100 dB for an
+  exact copy, whose true value is infinite;
+- `ssim`: structural similarity (scikit-image, over the three channels);
+- `pixels within 5`: the share of pixels within 5 of the target in every channel, the maps
+  accuracy of the paper's supplement.
+For label maps (cityscapes, facades labels) a palette turns each pixel into the class of its
+nearest colour, and `label_scores` gives the paper's per-pixel accuracy, per-class accuracy and
+class IoU.
+"""
+import json
+
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from tqdm import tqdm
+
+from pix2pix.cli import InputError
+from pix2pix.data import scale_images, unscale_images
 from pix2pix.inference import translate_images
 from pix2pix.networks import define_generator
 
+PSNR_CAP = 100.0
+IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")
+LABEL_METRICS = ("per-pixel acc", "per-class acc", "class IoU")
 
-def mean_absolute_error(images, targets):
-    """Mean absolute error in the networks' [-1, 1] range (the L1 term of the paper's loss)."""
-    return float(np.mean(np.abs(np.asarray(images, np.float32) - np.asarray(targets, np.float32))))
+
+def image_scores(generated, targets):
+    """Per-image metrics of uint8 images: {metric: array of N values}."""
+    gen, tar = generated.astype(np.int16), targets.astype(np.int16)
+    with np.errstate(divide="ignore"):  # an exact copy has an infinite PSNR: capped
+        psnr = [min(PSNR_CAP, peak_signal_noise_ratio(t, g, data_range=255))
+                for g, t in zip(generated, targets)]
+    ssim = [structural_similarity(t, g, channel_axis=-1, data_range=255)
+            for g, t in zip(generated, targets)]
+    return {"mae": np.abs(gen - tar).mean(axis=(1, 2, 3)) / 127.5,
+            "psnr": np.array(psnr),
+            "ssim": np.array(ssim),
+            "pixels within 5": (np.abs(gen - tar) <= 5).all(axis=-1).mean(axis=(1, 2))}
 
 
-def heldout_errors(g_model, dataset, batch=64):
-    """Mean absolute error of a generator on uint8 pairs, and of three baselines.
+# ---------------------------------------------------------------------------------------------
+# Label maps
 
-    `source` copies the input as the answer; `untrained` is a freshly initialised generator of
-    the same shape; `mean target` answers every input with the mean of the targets.
+def load_palette(path):
+    """Read RGB colours: JSON ([[r, g, b], ...]) or text, one colour a line ("r g b" or "r,g,b")."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the palette ({e.strerror or e})") from None
+    try:
+        colours = json.loads(text) if text.lstrip().startswith("[") else [
+            [int(v) for v in line.replace(",", " ").split()]
+            for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        palette = np.array(colours, dtype=np.int64)
+    except ValueError as e:
+        raise InputError(f"{path}: not a palette of RGB colours ({e})") from None
+    if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) < 2 \
+            or palette.min() < 0 or palette.max() > 255:
+        raise InputError(f"{path}: a palette needs at least two colours of three values 0-255, "
+                         f"found {palette.tolist()}")
+    return palette.astype(np.uint8)
+
+
+def kmeans_palette(images, k, seed=0, n_pixels=100_000, n_iter=30):
+    """Find k colours of uint8 images by k-means on a random sample of their pixels."""
+    rng = np.random.default_rng(seed)
+    pixels = images.reshape(-1, 3)
+    pixels = pixels[rng.choice(len(pixels), min(n_pixels, len(pixels)), replace=False)]
+    pixels = pixels.astype(np.float64)
+    distinct = np.unique(pixels, axis=0)
+    if len(distinct) < k:
+        raise InputError(f"--classes {k}: the targets hold only {len(distinct)} distinct colours")
+    centres = distinct[rng.choice(len(distinct), k, replace=False)]
+    for _ in range(n_iter):
+        nearest = ((pixels[:, None, :] - centres[None]) ** 2).sum(-1).argmin(axis=1)
+        for c in range(k):
+            if np.any(nearest == c):
+                centres[c] = pixels[nearest == c].mean(axis=0)
+    return np.round(centres).astype(np.uint8)
+
+
+def nearest_labels(images, palette):
+    """The index of each pixel's nearest palette colour: (..., 3) uint8 -> (...) int."""
+    distances = ((images[..., None, :].astype(np.int32) - palette.astype(np.int32)) ** 2).sum(-1)
+    return distances.argmin(axis=-1)
+
+
+def confusion_matrix(generated, targets, palette):
+    """k x k counts of pixels: rows the target's class, columns the generated class."""
+    k = len(palette)
+    tar = nearest_labels(targets, palette).ravel()
+    gen = nearest_labels(generated, palette).ravel()
+    return np.bincount(tar * k + gen, minlength=k * k).reshape(k, k)
+
+
+def label_scores(confusion):
+    """The paper's per-pixel accuracy, mean per-class accuracy and mean class IoU.
+
+    The per-class means run over the classes present in the targets.
     """
-    src_images, tar_images = dataset
-    untrained = define_generator(src_images.shape[1:])
-    mean_target = scale_images(tar_images).mean(axis=0)
-    totals = {"model": 0.0, "source": 0.0, "untrained": 0.0, "mean target": 0.0}
-    for start in range(0, len(src_images), batch):
-        src = scale_images(src_images[start:start + batch])
-        tar = scale_images(tar_images[start:start + batch])
-        n = len(src)
-        totals["model"] += mean_absolute_error(translate_images(g_model, src), tar) * n
-        totals["untrained"] += mean_absolute_error(translate_images(untrained, src), tar) * n
-        totals["source"] += mean_absolute_error(src, tar) * n
-        totals["mean target"] += mean_absolute_error(np.broadcast_to(mean_target, tar.shape),
-                                                     tar) * n
-    return {name: total / len(src_images) for name, total in totals.items()}
+    hits = np.diag(confusion).astype(np.float64)
+    in_target, in_generated = confusion.sum(axis=1), confusion.sum(axis=0)
+    present = in_target > 0
+    return {"per-pixel acc": hits.sum() / confusion.sum(),
+            "per-class acc": np.mean(hits[present] / in_target[present]),
+            "class IoU": np.mean(hits[present] / (in_target + in_generated - hits)[present])}
+
+
+# ---------------------------------------------------------------------------------------------
+# A generator against the baselines
+
+def baselines(g_model, tar_images, mode="paper"):
+    """The answers compared, name -> function(uint8 sources) -> uint8 images.
+
+    `model` is the generator; `source` copies the input as the answer; `untrained` is a freshly
+    initialised generator of the same shape; `mean target` answers every input with the mean of
+    the targets.
+    """
+    untrained = define_generator(tar_images.shape[1:])
+    mean_target = tar_images.mean(axis=0).round().astype(np.uint8)
+    return {
+        "model": lambda src: unscale_images(translate_images(g_model, scale_images(src), mode)),
+        "source": lambda src: src,
+        "untrained": lambda src: unscale_images(translate_images(untrained, scale_images(src),
+                                                                 mode)),
+        "mean target": lambda src: np.broadcast_to(mean_target, src.shape),
+    }
+
+
+def evaluate_answers(answers, src_images, tar_images, palette=None, batch=16):
+    """Score each answer on the pairs: {name: {metric: mean value}}.
+
+    With a palette, the label-map scores come too. Pairs go through `batch` at a time, with a
+    progress bar, so that a large dataset never needs all its answers in memory.
+    """
+    totals = {name: {m: 0.0 for m in IMAGE_METRICS} for name in answers}
+    confusions = {name: 0 for name in answers}
+    with tqdm(total=len(src_images) * len(answers), unit="image", desc="evaluating") as bar:
+        for start in range(0, len(src_images), batch):
+            src = src_images[start:start + batch]
+            tar = tar_images[start:start + batch]
+            for name, answer in answers.items():
+                generated = answer(src)
+                for metric, values in image_scores(generated, tar).items():
+                    totals[name][metric] += float(values.sum())
+                if palette is not None:
+                    confusions[name] = confusions[name] + confusion_matrix(generated, tar, palette)
+                bar.update(len(src))
+    results = {}
+    for name in answers:
+        results[name] = {m: total / len(src_images) for m, total in totals[name].items()}
+        if palette is not None:
+            results[name].update(label_scores(confusions[name]))
+    return results
+
+
+def heldout_scores(g_model, src_images, tar_images, mode="paper", palette=None):
+    """A generator and the three baselines scored on uint8 pairs."""
+    return evaluate_answers(baselines(g_model, tar_images, mode), src_images, tar_images, palette)
+
+
+def format_table(results):
+    """The results as a plain-text table, one row per answer, one column per metric."""
+    metrics = list(next(iter(results.values())))
+    widths = [max(11, len(m)) for m in metrics]
+    lines = ["  ".join([f"{'':<12}"] + [f"{m:>{w}}" for m, w in zip(metrics, widths)])]
+    for name, scores in results.items():
+        lines.append("  ".join([f"{name:<12}"] + [f"{scores[m]:>{w}.4f}"
+                                                  for m, w in zip(metrics, widths)]))
+    return "\n".join(lines)
+
+
+def palette_for(palette_path, classes, tar_images, seed=0):
+    """The palette of --palette FILE, or k-means colours of the targets for --classes K."""
+    if palette_path:
+        return load_palette(palette_path)
+    return kmeans_palette(tar_images, classes, seed=seed)

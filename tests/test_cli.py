@@ -113,3 +113,21 @@ def test_missing_inputs_give_one_line_errors(tmp_path, tiny_npz):
         assert "Traceback" not in result.stderr
         assert result.stderr.strip().count("\n") == 0, result.stderr
         assert str(args[0]) in result.stderr
+
+
+def test_translate_modes(tiny_npz, tmp_path):
+    from pix2pix.inference import save_generator
+    from pix2pix.networks import define_generator
+    model = tmp_path / "g.h5"
+    save_generator(define_generator((32, 32, 3)), str(model), {"image_size": 32})
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), np.uint8)).save(photo)
+    outputs = {}
+    for name, flags in (("paper1", []), ("paper2", []), ("det1", ["--deterministic"]),
+                        ("det2", ["--mode", "deterministic"]), ("eval", ["--eval-mode"])):
+        result = run_script("translate.py", model, photo, "-o", tmp_path / f"{name}.png", *flags)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = np.asarray(Image.open(tmp_path / f"{name}.png"), np.int16)
+    assert np.array_equal(outputs["det1"], outputs["det2"])  # repeatable
+    assert not np.array_equal(outputs["paper1"], outputs["paper2"])  # dropout on
+    assert np.abs(outputs["eval"] - outputs["det1"]).mean() > 1  # moving averages differ

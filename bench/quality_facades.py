@@ -1,0 +1,106 @@
+"""Benchmark: how well a short run learns facades (labels -> photo) at 128x128.
+
+    python bench/quality_facades.py --steps 2000
+
+Trains on ../shared/datasets/facades/train (photo on the left, labels on the right; labels ->
+photo is the reverse direction) for --steps batch-1 steps of random pairs, then evaluates on
+../shared/datasets/facades/test with evaluate.py's metrics beside its baselines. Writes
+docs/facades_losses.png (the loss curves), docs/facades_samples.png (source / generated / target)
+and the numbers as JSON (default bench/quality_facades.json). Without ../shared it says so and
+exits 0.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from pix2pix.data import load_images, scale_images, unscale_images  # noqa: E402
+from pix2pix.inference import translate_images  # noqa: E402
+from pix2pix.metrics import format_table, heldout_scores  # noqa: E402
+from pix2pix.networks import define_discriminator, define_gan, define_generator  # noqa: E402
+from pix2pix.plotting import plt, plot_translations  # noqa: E402
+from pix2pix.storage import atomic_path  # noqa: E402
+from pix2pix.training import seed_everything, train_step  # noqa: E402
+
+
+def plot_losses(losses, path, window=50):
+    """The three losses against the step, as moving averages over `window` steps."""
+    losses = np.array(losses)
+    kernel = np.ones(window) / window
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    for column, name in enumerate(("d_loss_real", "d_loss_fake", "g_loss")):
+        smooth = np.convolve(losses[:, column], kernel, mode="valid")
+        axes[1 if name == "g_loss" else 0].plot(np.arange(len(smooth)) + window, smooth,
+                                                label=name)
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.legend()
+    fig.suptitle(f"facades 128x128, labels -> photo (moving average of {window} steps)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    parser.add_argument("--size", type=int, default=128, help="image size (default 128)")
+    parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "datasets",
+                                                       "facades"))
+    parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
+    parser.add_argument("--json", default=os.path.join(ROOT, "bench", "quality_facades.json"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not os.path.isdir(args.data):
+        print(f"skipped: {os.path.normpath(args.data)} is absent (the facades dataset)")
+        return
+
+    seed_everything(args.seed)
+    photos, labels = load_images(os.path.join(args.data, "train"), args.size)
+    test_photos, test_labels = load_images(os.path.join(args.data, "test"), args.size)
+    shape = labels.shape[1:]
+    d_model, g_model = define_discriminator(shape), define_generator(shape)
+    gan_model = define_gan(g_model, d_model, shape)
+
+    rng = np.random.default_rng(args.seed)
+    losses = []
+    start = time.perf_counter()
+    for step in tqdm(range(args.steps), unit="step", desc="training"):
+        i = rng.integers(len(labels), size=1)
+        losses.append(train_step(d_model, g_model, gan_model, scale_images(labels[i]),
+                                 scale_images(photos[i])))
+    train_seconds = time.perf_counter() - start
+
+    results = heldout_scores(g_model, test_labels, test_photos)
+    print(f"facades {args.size}x{args.size}, labels -> photo, {args.steps} steps "
+          f"({args.steps / len(labels):.1f} epochs of {len(labels)} pairs, {train_seconds:.0f} s)"
+          f"; {len(test_labels)} test pairs, paper mode:")
+    print(format_table(results))
+
+    plot_losses(losses, os.path.join(args.docs, "facades_losses.png"))
+    n = 4
+    generated = unscale_images(translate_images(g_model, scale_images(test_labels[:n])))
+    samples = os.path.join(args.docs, "facades_samples.png")
+    plot_translations(test_labels[:n], generated, test_photos[:n], samples)
+    with atomic_path(samples) as tmp:  # 128 colours: a quarter of the size, for the repository
+        Image.open(samples).convert("RGB").quantize(128).save(tmp)
+    report = {"size": args.size, "steps": args.steps, "train_pairs": len(labels),
+              "test_pairs": len(test_labels), "train_seconds": train_seconds,
+              "seconds_per_step": train_seconds / args.steps, "results": results,
+              "final_losses_mean_last_100": np.mean(losses[-100:], axis=0).tolist()}
+    with atomic_path(args.json) as tmp, open(tmp, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"saved {args.json}, {samples} and {os.path.join(args.docs, 'facades_losses.png')}")
+
+
+if __name__ == "__main__":
+    main()
