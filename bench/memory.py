@@ -26,15 +26,15 @@ from pix2pix.storage import atomic_path  # noqa: E402
 
 TRAIN_FEW_STEPS = """
 import sys
-from pix2pix.data import load_real_samples
+from pix2pix.data import load_batch, load_dataset
 from pix2pix.networks import define_discriminator, define_gan, define_generator
-from pix2pix.training import generate_real_samples, train_step
-dataset = load_real_samples(sys.argv[1])
-shape = dataset[0].shape[1:]
+from pix2pix.training import train_step
+dataset = load_dataset(sys.argv[1])
+shape = dataset.image_shape
 d, g = define_discriminator(shape), define_generator(shape)
 gan = define_gan(g, d, shape)
 for i in range(int(sys.argv[2])):
-    train_step(d, g, gan, *generate_real_samples(dataset, [i]))
+    train_step(d, g, gan, *load_batch(dataset, [i]))
 """
 
 
