@@ -10,7 +10,7 @@ import os
 
 from pix2pix.cli import InputError, add_debug_flag, run
 from pix2pix.data import load_images, load_real_samples, scale_images, unscale_images
-from pix2pix.inference import add_mode_flags, load_generator, translate_images
+from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_images
 from pix2pix.metrics import format_table, heldout_scores, palette_for
 from pix2pix.plotting import plot_translations
 from pix2pix.storage import atomic_path
@@ -36,9 +36,7 @@ def main(args):
     reverse = args.reverse or config.get("reverse", False)
     if reverse:
         src, tar = tar, src
-    if src.shape[1:] != g_model.input_shape[1:]:
-        raise InputError(f"{args.dataset}: its {src.shape[1]}x{src.shape[2]} images do not fit "
-                         f"the model, which translates {size}x{size} images")
+    check_fits(g_model, src, args.dataset)
     palette = palette_for(args.palette, args.classes, tar) if args.labels else None
 
     results = heldout_scores(g_model, src, tar, args.mode, palette)

@@ -14,7 +14,7 @@ from PIL import Image
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize, \
     scale_images, unscale_images
-from pix2pix.inference import add_mode_flags, load_generator, translate_images
+from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_images
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
@@ -34,10 +34,7 @@ def translate_dataset_pair(g_model, config, args):
     src, tar = load_real_samples(args.dataset)
     if config.get("reverse"):
         src, tar = tar, src
-    if src.shape[1] != g_model.input_shape[1]:
-        raise InputError(f"{args.dataset}: its {src.shape[1]}x{src.shape[1]} images do not fit "
-                         f"the model, which translates {g_model.input_shape[1]}x"
-                         f"{g_model.input_shape[1]} images")
+    check_fits(g_model, src, args.dataset)
     index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
     if not 0 <= index < len(src):
         raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")

@@ -58,6 +58,14 @@ def load_generator(path):
     return model, config
 
 
+def check_fits(g_model, images, source):
+    """Refuse images of another size than the model's, with one line naming where they came from."""
+    if images.shape[1:] != g_model.input_shape[1:]:
+        size = g_model.input_shape[1]
+        raise InputError(f"{source}: its {images.shape[1]}x{images.shape[2]} images do not fit "
+                         f"the model, which translates {size}x{size} images")
+
+
 MODES = ("paper", "deterministic", "eval")
 
 
