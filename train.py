@@ -19,7 +19,8 @@ import os
 from pix2pix.checkpoint import find_checkpoint
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
-from pix2pix.networks import PATCH_LAYERS, define_discriminator, define_gan, define_generator
+from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_gan,
+                              define_generator, set_precision)
 from pix2pix.storage import check_folder
 from pix2pix.training import seed_everything, train
 
@@ -47,6 +48,7 @@ def main(args):
     image_shape = dataset.image_shape
     print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
           f"{' (reversed: right half -> left half)' if args.reverse else ''}")
+    set_precision(args.precision)
     try:
         d_model = define_discriminator(image_shape, patch=args.patch)
         g_model = define_generator(image_shape)
@@ -54,7 +56,7 @@ def main(args):
         raise InputError(f"{args.dataset}: {e}") from None
     gan_model = define_gan(g_model, d_model, image_shape)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
-              "patch": args.patch}
+              "patch": args.patch, "precision": args.precision}
     train(d_model, g_model, gan_model, dataset, n_epochs=args.epochs,
           decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
           save_every=args.save_every, checkpoint_every=args.checkpoint_every,
@@ -83,6 +85,10 @@ def build_parser():
     parser.add_argument("--patch", type=int, default=70, choices=sorted(PATCH_LAYERS),
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+                        help="float32 (default, the paper's) or bfloat16: mixed precision, about "
+                             "1.6x faster on CPUs with AVX512_BF16 or AMX and on recent GPUs, "
+                             "far slower on other CPUs; the weights stay float32 either way")
     parser.add_argument("--size", type=int, default=256,
                         help="image size when training from a folder (default 256)")
     parser.add_argument("--save-every", type=int, default=10,

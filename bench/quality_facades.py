@@ -1,18 +1,20 @@
 """Benchmark: how well a short run learns facades (labels -> photo) at 128x128.
 
-    python bench/quality_facades.py --steps 2000
+    python bench/quality_facades.py --epochs 10
 
-Trains on ../shared/datasets/facades/train (photo on the left, labels on the right; labels ->
-photo is the reverse direction) for --steps batch-1 steps of random pairs, then evaluates on
-../shared/datasets/facades/test with evaluate.py's metrics beside its baselines. Writes
-docs/facades_losses.png (the loss curves), docs/facades_samples.png (source / generated / target)
-and the numbers as JSON (default bench/quality_facades.json). Without ../shared it says so and
-exits 0.
+Trains exactly as train.py does (pix2pix.training.train: random jitter and mirroring, a new
+order each epoch) on ../shared/datasets/facades/train (photo on the left, labels on the right;
+labels -> photo is the reverse direction) for --epochs epochs of 400 batch-1 steps, then
+evaluates on ../shared/datasets/facades/test with evaluate.py's metrics beside its baselines.
+Writes docs/facades_losses.png (the loss curves), docs/facades_samples.png (source / generated /
+target) and the numbers as JSON (default bench/quality_facades.json). Without ../shared it says
+so and exits 0.
 """
 import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,15 +22,15 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
-from pix2pix.data import load_images, scale_images, unscale_images  # noqa: E402
+from pix2pix.data import load_dataset, load_images, scale_images, unscale_images  # noqa: E402
 from pix2pix.inference import translate_images  # noqa: E402
 from pix2pix.metrics import format_table, heldout_scores  # noqa: E402
-from pix2pix.networks import define_discriminator, define_gan, define_generator  # noqa: E402
+from pix2pix.networks import (PRECISIONS, define_discriminator, define_gan,  # noqa: E402
+                              define_generator, set_precision)
 from pix2pix.plotting import plt, plot_translations  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
-from pix2pix.training import seed_everything, train_step  # noqa: E402
+from pix2pix.training import seed_everything, train  # noqa: E402
 
 
 def plot_losses(losses, path, window=50):
@@ -52,8 +54,9 @@ def plot_losses(losses, path, window=50):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
     parser.add_argument("--size", type=int, default=128, help="image size (default 128)")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS)
     parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "datasets",
                                                        "facades"))
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
@@ -65,25 +68,26 @@ def main():
         return
 
     seed_everything(args.seed)
-    photos, labels = load_images(os.path.join(args.data, "train"), args.size)
+    set_precision(args.precision)
+    dataset = load_dataset(os.path.join(args.data, "train"), args.size).reversed()
     test_photos, test_labels = load_images(os.path.join(args.data, "test"), args.size)
-    shape = labels.shape[1:]
+    shape = dataset.image_shape
     d_model, g_model = define_discriminator(shape), define_generator(shape)
     gan_model = define_gan(g_model, d_model, shape)
 
-    rng = np.random.default_rng(args.seed)
-    losses = []
-    start = time.perf_counter()
-    for step in tqdm(range(args.steps), unit="step", desc="training"):
-        i = rng.integers(len(labels), size=1)
-        losses.append(train_step(d_model, g_model, gan_model, scale_images(labels[i]),
-                                 scale_images(photos[i])))
-    train_seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as out_dir:
+        start = time.perf_counter()
+        train(d_model, g_model, gan_model, dataset, n_epochs=args.epochs, out_dir=out_dir,
+              save_every=args.epochs, seed=args.seed)
+        train_seconds = time.perf_counter() - start
+        losses = np.loadtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", skiprows=1,
+                            usecols=(2, 3, 4), ndmin=2)
+    steps = len(losses)
 
     results = heldout_scores(g_model, test_labels, test_photos)
-    print(f"facades {args.size}x{args.size}, labels -> photo, {args.steps} steps "
-          f"({args.steps / len(labels):.1f} epochs of {len(labels)} pairs, {train_seconds:.0f} s)"
-          f"; {len(test_labels)} test pairs, paper mode:")
+    print(f"facades {args.size}x{args.size}, labels -> photo, {args.precision}, {steps} steps "
+          f"({args.epochs} epochs of {len(dataset)} pairs, {train_seconds:.0f} s with the "
+          f"checkpoints); {len(test_labels)} test pairs, paper mode:")
     print(format_table(results))
 
     plot_losses(losses, os.path.join(args.docs, "facades_losses.png"))
@@ -93,9 +97,10 @@ def main():
     plot_translations(test_labels[:n], generated, test_photos[:n], samples)
     with atomic_path(samples) as tmp:  # 128 colours: a quarter of the size, for the repository
         Image.open(samples).convert("RGB").quantize(128).save(tmp)
-    report = {"size": args.size, "steps": args.steps, "train_pairs": len(labels),
-              "test_pairs": len(test_labels), "train_seconds": train_seconds,
-              "seconds_per_step": train_seconds / args.steps, "results": results,
+    report = {"size": args.size, "precision": args.precision, "epochs": args.epochs,
+              "steps": steps, "train_pairs": len(dataset), "test_pairs": len(test_labels),
+              "train_seconds": train_seconds, "seconds_per_step": train_seconds / steps,
+              "results": results,
               "final_losses_mean_last_100": np.mean(losses[-100:], axis=0).tolist()}
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
         json.dump(report, f, indent=2)

@@ -2,10 +2,11 @@
 
     python bench/train_speed.py --steps 10
 
-At 256x256 (batch 1, the paper's setting) and at 64x64 it times `train_step` as train.py runs it
-(three `train_on_batch` calls: D on a real pair, D on a generated pair, G through the frozen D),
-then the same three updates written as a single `tf.function` with `tf.GradientTape`. It prints
-seconds per step, pairs per second, the fraction of the arithmetic floor reached (about 94 GFLOP
+At 256x256 (batch 1, the paper's setting) and at 64x64, in float32 and in mixed bfloat16
+(`train.py --precision`), it times `train_step` as train.py runs it (three `train_on_batch`
+calls: D on a real pair, D on a generated pair, G through the frozen D), then the same three
+updates written as a single `tf.function` with `tf.GradientTape`. It prints
+seconds per step, pairs per second, the fraction of the float32 arithmetic floor reached (94 GFLOP
 per 256x256 step, against 350 GFLOP/s: 0.27 s) and the peak resident memory so far, and writes
 the table as JSON (default bench/train_speed.json).
 """
@@ -24,7 +25,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pix2pix.data import scale_images, synthetic_dataset  # noqa: E402
-from pix2pix.networks import define_discriminator, define_gan, define_generator  # noqa: E402
+from pix2pix.networks import (PRECISIONS, define_discriminator, define_gan,  # noqa: E402
+                              define_generator, set_precision)
 from pix2pix.storage import atomic_path  # noqa: E402
 from pix2pix.training import train_step  # noqa: E402
 
@@ -73,8 +75,9 @@ def time_steps(step, pairs, warmup, steps):
     return (time.perf_counter() - start) / steps
 
 
-def measure(size, warmup, steps):
+def measure(size, precision, warmup, steps):
     keras.utils.set_random_seed(0)
+    set_precision(precision)
     pairs = [scale_images(a) for a in synthetic_dataset(8, size, seed=0)]
     shape = (size, size, 3)
     rows = []
@@ -87,9 +90,9 @@ def measure(size, warmup, steps):
     seconds = time_steps(compiled_step(g_model, d_model), pairs, warmup, steps)
     rows.append(("one tf.function + GradientTape", seconds))
     floor = GFLOP_256 * (size / 256) ** 2 / FLOOR_GFLOPS
-    return [{"size": size, "method": method, "warmup": warmup, "steps": steps,
-             "seconds_per_step": s, "pairs_per_second": 1 / s, "floor_fraction": floor / s,
-             "peak_rss_mb": peak_rss_mb()} for method, s in rows]
+    return [{"size": size, "precision": precision, "method": method, "warmup": warmup,
+             "steps": steps, "seconds_per_step": s, "pairs_per_second": 1 / s,
+             "floor_fraction": floor / s, "peak_rss_mb": peak_rss_mb()} for method, s in rows]
 
 
 def main():
@@ -99,13 +102,16 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "train_speed.json"))
     args = parser.parse_args()
-    rows = measure(256, args.warmup, args.steps) + measure(64, args.warmup, 5 * args.steps)
-    print(f"{'size':>5}  {'method':<32} {'s/step':>7} {'pairs/s':>8} {'of floor':>8} "
-          f"{'peak RSS MB':>11}")
+    rows = []
+    for size, steps in ((256, args.steps), (64, 5 * args.steps)):
+        for precision in PRECISIONS:
+            rows += measure(size, precision, args.warmup, steps)
+    print(f"{'size':>5}  {'precision':<9} {'method':<32} {'s/step':>7} {'pairs/s':>8} "
+          f"{'of floor':>8} {'peak RSS MB':>11}")
     for r in rows:
-        print(f"{r['size']:>5}  {r['method']:<32} {r['seconds_per_step']:>7.3f} "
-              f"{r['pairs_per_second']:>8.2f} {r['floor_fraction']:>8.1%} "
-              f"{r['peak_rss_mb']:>11.0f}")
+        print(f"{r['size']:>5}  {r['precision']:<9} {r['method']:<32} "
+              f"{r['seconds_per_step']:>7.3f} {r['pairs_per_second']:>8.2f} "
+              f"{r['floor_fraction']:>8.1%} {r['peak_rss_mb']:>11.0f}")
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
         json.dump({"gflop_per_256_step": GFLOP_256, "floor_gflops": FLOOR_GFLOPS,
                    "rows": rows}, f, indent=2)

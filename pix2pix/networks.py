@@ -30,12 +30,28 @@ class BatchNorm(layers.BatchNormalization):
 
     def call(self, inputs, training=None, mask=None):
         if training and not self.trainable:
-            axes = list(range(len(inputs.shape) - 1))
-            mean, variance = keras.ops.moments(inputs, axes=axes)
-            return keras.ops.batch_normalization(
-                inputs, mean, variance, axis=-1, offset=self.beta, scale=self.gamma,
-                epsilon=self.epsilon)
+            # In float32 even under mixed precision, as Keras's own layer computes it.
+            x = keras.ops.cast(inputs, "float32")
+            mean, variance = keras.ops.moments(x, axes=list(range(len(x.shape) - 1)))
+            x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
+                                              scale=self.gamma, epsilon=self.epsilon)
+            return keras.ops.cast(x, self.compute_dtype)
         return super().call(inputs, training=training, mask=mask)
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def set_precision(precision):
+    """Build the networks that follow in "float32" (the paper's) or "bfloat16".
+
+    "bfloat16" is Keras's mixed precision: convolutions compute in bfloat16 while the weights,
+    BatchNorm and the two networks' outputs stay float32 (every output layer asks for float32).
+    On CPUs with bfloat16 instructions (AVX512_BF16, AMX) and on recent GPUs it trains about 1.6
+    times faster; on CPUs without them it is far slower.
+    """
+    keras.mixed_precision.set_global_policy(
+        "mixed_bfloat16" if precision == "bfloat16" else "float32")
 
 
 PATCH_LAYERS = {1: 0, 16: 1, 70: 3, 286: 5}  # receptive field -> number of stride-2 layers
@@ -76,7 +92,7 @@ def define_discriminator(image_shape=(256, 256, 3), patch=70):
         d = layers.LeakyReLU(0.2)(d)
         d = layers.ZeroPadding2D(1)(d)
         d = layers.Conv2D(1, 4, kernel_initializer=init())(d)
-    patch_out = layers.Activation("sigmoid", name="patch")(d)
+    patch_out = layers.Activation("sigmoid", dtype="float32", name="patch")(d)
     model = keras.Model([in_src, in_tar], patch_out, name="discriminator")
     # The paper halves D's loss so that D learns more slowly than G.
     model.compile(loss="binary_crossentropy",
@@ -132,7 +148,7 @@ def define_generator(image_shape=(256, 256, 3)):
         x = decoder_block(x, skip, filters, dropout=i < 3)
     x = layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
                                kernel_initializer=init())(x)
-    out_image = layers.Activation("tanh", name="generated")(x)
+    out_image = layers.Activation("tanh", dtype="float32", name="generated")(x)
     return keras.Model(in_image, out_image, name="generator")
 
 

@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -49,6 +50,14 @@ def tiny_npz(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "synthetic_32.npz"
     save_dataset(str(path), *synthetic_dataset(8, 32, seed=0))
     return path
+
+
+@pytest.fixture(autouse=True)
+def float32_afterwards():
+    """A test that builds bfloat16 networks (`set_precision`) must not leave the global Keras
+    policy set for the tests after it."""
+    yield
+    keras.mixed_precision.set_global_policy("float32")
 
 
 @pytest.fixture

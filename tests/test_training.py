@@ -5,7 +5,7 @@ import pytest
 from pix2pix.data import PairArrays, scale_images, synthetic_dataset
 from pix2pix.inference import translate_images
 from pix2pix.metrics import heldout_scores
-from pix2pix.networks import define_discriminator, define_gan, define_generator
+from pix2pix.networks import define_discriminator, define_gan, define_generator, set_precision
 from pix2pix.training import train, train_step
 
 SHAPE = (32, 32, 3)
@@ -75,6 +75,27 @@ def test_train_step_updates_both_networks_every_step(models, batch):
     assert losses[2] > 10
 
 
+def test_bfloat16_computes_in_bfloat16_and_keeps_float32_weights(batch):
+    set_precision("bfloat16")
+    keras.utils.set_random_seed(0)
+    g, d = define_generator(SHAPE), define_discriminator(SHAPE)
+    gan = define_gan(g, d, SHAPE)
+    convolutions = [layer for model in (g, d) for layer in model.layers
+                    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert {layer.compute_dtype for layer in convolutions} == {"bfloat16"}
+    # Outputs in float32: the tanh image and the sigmoid decisions feed the losses.
+    assert g.output.dtype == "float32" and d.output.dtype == "float32"
+    src, tar = batch
+    for _ in range(2):
+        d_before, g_before = snapshot(d), snapshot(g)
+        losses = train_step(d, g, gan, src, tar)
+        assert changed(d_before, snapshot(d)) == set(d_before)
+        assert changed(g_before, snapshot(g)) == set(g_before)
+    assert all(np.isfinite(losses))
+    variables = g.weights + d.weights + gan.optimizer.variables + d.optimizer.variables
+    assert {v.dtype for v in variables if "seed_generator" not in v.path} == {"float32", "int64"}
+
+
 def test_translation_uses_each_images_statistics_and_changes_nothing(models, batch):
     d, g, gan = models
     src, tar = batch
@@ -98,8 +119,10 @@ def test_translation_uses_each_images_statistics_and_changes_nothing(models, bat
     assert np.allclose(translate_images(g, two)[:1], translate_images(g, src), atol=1e-5)
 
 
-def test_generator_learns_the_synthetic_task(tmp_path):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_generator_learns_the_synthetic_task(tmp_path, precision):
     """A few hundred steps at 64 px beat an untrained generator and copying the source."""
+    set_precision(precision)
     keras.utils.set_random_seed(1)
     shape = (64, 64, 3)
     train_set = synthetic_dataset(100, 64, seed=0)
