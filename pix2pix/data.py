@@ -69,17 +69,21 @@ def resize(image, size):
     return np.asarray(image.resize((size, size), Image.BICUBIC), dtype=np.uint8)
 
 
+WARNED_PATHS = set()  # a streamed folder reads each image every epoch: warn only once
+
+
 def load_pair(path, size):
     """Split a side-by-side pair image into (left, right) halves, each resized to size x size.
 
-    An image that is not about twice as wide as tall is still split, with a warning naming it;
-    one too narrow to give two halves is an error.
+    An image that is not about twice as wide as tall is still split, with a warning naming it
+    (once per process); one too narrow to give two halves is an error.
     """
     image = open_rgb(path)
     width, height = image.size
     if width < 2 or height < 1:
         raise InputError(f"{path}: {width}x{height} is too small to split into two halves")
-    if abs(width / (2 * height) - 1) > ASPECT_TOLERANCE:
+    if abs(width / (2 * height) - 1) > ASPECT_TOLERANCE and path not in WARNED_PATHS:
+        WARNED_PATHS.add(path)
         tqdm.write(f"warning: {path}: {width}x{height} is not twice as wide as tall; is it a "
                    f"side-by-side pair? Splitting it anyway", file=sys.stderr)
     half = width // 2
