@@ -86,9 +86,9 @@ def build_parser():
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
-                        help="float32 (default, the paper's) or bfloat16: mixed precision, about "
-                             "1.6x faster on CPUs with AVX512_BF16 or AMX and on recent GPUs, "
-                             "far slower on other CPUs; the weights stay float32 either way")
+                        help="float32 (default, the paper's) or bfloat16: mixed precision, "
+                             "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
+                             "CPUs without it; the weights stay float32 either way")
     parser.add_argument("--size", type=int, default=256,
                         help="image size when training from a folder (default 256)")
     parser.add_argument("--save-every", type=int, default=10,

@@ -47,8 +47,8 @@ def set_precision(precision):
 
     "bfloat16" is Keras's mixed precision: convolutions compute in bfloat16 while the weights,
     BatchNorm and the two networks' outputs stay float32 (every output layer asks for float32).
-    On CPUs with bfloat16 instructions (AVX512_BF16, AMX) and on recent GPUs it trains about 1.6
-    times faster; on CPUs without them it is far slower.
+    On a CPU with bfloat16 instructions (AVX512_BF16) it trains about 1.6 times faster; CPUs
+    without them must emulate bfloat16, which can be slower than float32.
     """
     keras.mixed_precision.set_global_policy(
         "mixed_bfloat16" if precision == "bfloat16" else "float32")
