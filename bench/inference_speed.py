@@ -2,10 +2,11 @@
 
     python bench/inference_speed.py --images 16
 
-Saves an untrained 256x256 generator as H5 (the speed does not depend on the weights), times
-`load_generator` on it, then images per second of `translate_images`: paper mode (dropout and
-each image's own statistics, so one image at a time), and eval mode (moving averages) at batch 1
-and batch 16. Prints a table and writes it as JSON (default bench/inference_speed.json).
+For each precision a model can be trained in (`train.py --precision`), saves an untrained
+256x256 generator as H5 (the speed does not depend on the weights), times `load_generator` on
+it, then images per second of `translate_images`: paper mode (dropout and each image's own
+statistics, so one image at a time), and eval mode (moving averages) at batch 1 and batch 16.
+Prints a table and writes it as JSON (default bench/inference_speed.json).
 """
 import argparse
 import json
@@ -22,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from pix2pix.inference import load_generator, save_generator, translate_images  # noqa: E402
-from pix2pix.networks import define_generator  # noqa: E402
+from pix2pix.networks import PRECISIONS, define_generator, set_precision  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 
@@ -40,26 +41,29 @@ def main():
                         help="images translated per measurement (default 32)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "inference_speed.json"))
     args = parser.parse_args()
-    keras.utils.set_random_seed(0)
     images = np.random.default_rng(0).uniform(-1, 1, (args.images, 256, 256, 3))
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "generator.h5")
-        save_generator(define_generator((256, 256, 3)), path, {"image_size": 256})
-        megabytes = os.path.getsize(path) / 2 ** 20
-        start = time.perf_counter()
-        g_model, _ = load_generator(path)
-        load_seconds = time.perf_counter() - start
-    rows = [{"mode": mode, "batch": batch,
-             "images_per_second": images_per_second(g_model, images.astype(np.float32), mode,
-                                                    batch)}
-            for mode, batch in (("paper", 1), ("eval", 1), ("eval", 16))]
-    print(f"load_generator of a {megabytes:.0f} MB H5: {load_seconds:.2f} s")
-    print(f"{'mode':<8} {'batch':>5} {'images/s':>9}")
+    images = images.astype(np.float32)
+    rows = []
+    for precision in PRECISIONS:
+        keras.utils.set_random_seed(0)
+        set_precision(precision)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "generator.h5")
+            save_generator(define_generator((256, 256, 3)), path, {"image_size": 256})
+            megabytes = os.path.getsize(path) / 2 ** 20
+            start = time.perf_counter()
+            g_model, _ = load_generator(path)
+            load_seconds = time.perf_counter() - start
+        rows += [{"precision": precision, "mode": mode, "batch": batch,
+                  "images_per_second": images_per_second(g_model, images, mode, batch),
+                  "h5_megabytes": megabytes, "load_seconds": load_seconds}
+                 for mode, batch in (("paper", 1), ("eval", 1), ("eval", 16))]
+    print(f"{'precision':<9} {'mode':<6} {'batch':>5} {'images/s':>9} {'H5 MB':>6} {'load s':>6}")
     for r in rows:
-        print(f"{r['mode']:<8} {r['batch']:>5} {r['images_per_second']:>9.2f}")
+        print(f"{r['precision']:<9} {r['mode']:<6} {r['batch']:>5} {r['images_per_second']:>9.2f} "
+              f"{r['h5_megabytes']:>6.0f} {r['load_seconds']:>6.2f}")
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
-        json.dump({"size": 256, "images": args.images, "h5_megabytes": megabytes,
-                   "load_seconds": load_seconds, "rows": rows}, f, indent=2)
+        json.dump({"size": 256, "images": args.images, "rows": rows}, f, indent=2)
     print(f"saved {args.json}")
 
 
