@@ -18,8 +18,6 @@ from pix2pix.inference import add_mode_flags, check_fits, load_generator, transl
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
-OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-
 
 def translate_file(g_model, image, out_path, mode):
     """Translate an RGB PIL image (any size) and save the result at the model's size."""
@@ -82,7 +80,7 @@ def main(args):
         g_model, _ = load_generator(args.model)
         return translate_folder(g_model, args.input, out_dir, args.overwrite, args.mode)
     output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
-    check_output(output, args.overwrite, OUTPUT_EXTENSIONS)
+    check_output(output, args.overwrite, IMAGE_EXTENSIONS)
     g_model, _ = load_generator(args.model)
     if not os.path.isfile(args.input):
         raise InputError(f"{args.input}: no such file or folder")
