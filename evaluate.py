@@ -9,8 +9,8 @@ import json
 import os
 
 from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import load_images, load_real_samples, scale_images, unscale_images
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_images
+from pix2pix.data import load_images, load_real_samples
+from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
 from pix2pix.metrics import format_table, heldout_scores, palette_for
 from pix2pix.plotting import plot_translations
 from pix2pix.storage import atomic_path
@@ -55,7 +55,7 @@ def main(args):
         print(f"saved {args.json}")
     if args.samples:
         n = min(args.n, len(src))
-        generated = unscale_images(translate_images(g_model, scale_images(src[:n]), args.mode))
+        generated = translate_uint8(g_model, src[:n], args.mode)
         plot_translations(src[:n], generated, tar[:n], args.samples)
         print(f"saved {args.samples}")
 

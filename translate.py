@@ -12,9 +12,8 @@ import numpy as np
 from PIL import Image
 
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize, \
-    scale_images, unscale_images
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_images
+from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize
+from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
@@ -22,8 +21,7 @@ from pix2pix.storage import atomic_path, check_output
 def translate_file(g_model, image, out_path, mode):
     """Translate an RGB PIL image (any size) and save the result at the model's size."""
     size = g_model.input_shape[1]
-    image = scale_images(resize(image, size))[np.newaxis]
-    generated = unscale_images(translate_images(g_model, image, mode))[0]
+    generated = translate_uint8(g_model, resize(image, size)[np.newaxis], mode)[0]
     with atomic_path(out_path) as tmp:
         Image.fromarray(generated).save(tmp)
 
@@ -36,9 +34,8 @@ def translate_dataset_pair(g_model, config, args):
     index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
     if not 0 <= index < len(src):
         raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
-    src, tar = scale_images(src[[index]]), scale_images(tar[[index]])
-    gen = translate_images(g_model, src, args.mode)
-    plot_translations(unscale_images(src), unscale_images(gen), unscale_images(tar), args.output)
+    src, tar = src[[index]], tar[[index]]
+    plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
 

@@ -23,8 +23,8 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pix2pix.data import load_dataset, load_images, scale_images, unscale_images  # noqa: E402
-from pix2pix.inference import translate_images  # noqa: E402
+from pix2pix.data import load_dataset, load_images  # noqa: E402
+from pix2pix.inference import translate_uint8  # noqa: E402
 from pix2pix.metrics import format_table, heldout_scores  # noqa: E402
 from pix2pix.networks import (PRECISIONS, define_discriminator, define_gan,  # noqa: E402
                               define_generator, set_precision)
@@ -92,7 +92,7 @@ def main():
 
     plot_losses(losses, os.path.join(args.docs, "facades_losses.png"))
     n = 4
-    generated = unscale_images(translate_images(g_model, scale_images(test_labels[:n])))
+    generated = translate_uint8(g_model, test_labels[:n])
     samples = os.path.join(args.docs, "facades_samples.png")
     plot_translations(test_labels[:n], generated, test_photos[:n], samples)
     with atomic_path(samples) as tmp:  # 128 colours: a quarter of the size, for the repository

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from pix2pix.cli import InputError
+from pix2pix.data import scale_images, unscale_images
 from pix2pix.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
 from pix2pix.storage import atomic_path
 
@@ -113,3 +114,8 @@ def translate_images(g_model, src, mode="paper"):
         g_model.trainable = trainable
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
+
+
+def translate_uint8(g_model, images, mode="paper"):
+    """`translate_images` for uint8 images, as datasets and image files hold them."""
+    return unscale_images(translate_images(g_model, scale_images(images), mode))

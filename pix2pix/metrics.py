@@ -18,8 +18,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
 from pix2pix.cli import InputError
-from pix2pix.data import scale_images, unscale_images
-from pix2pix.inference import translate_images
+from pix2pix.inference import translate_uint8
 from pix2pix.networks import define_generator
 
 PSNR_CAP = 100.0
@@ -123,10 +122,9 @@ def baselines(g_model, tar_images, mode="paper"):
     untrained = define_generator(tar_images.shape[1:])
     mean_target = tar_images.mean(axis=0).round().astype(np.uint8)
     return {
-        "model": lambda src: unscale_images(translate_images(g_model, scale_images(src), mode)),
+        "model": lambda src: translate_uint8(g_model, src, mode),
         "source": lambda src: src,
-        "untrained": lambda src: unscale_images(translate_images(untrained, scale_images(src),
-                                                                 mode)),
+        "untrained": lambda src: translate_uint8(untrained, src, mode),
         "mean target": lambda src: np.broadcast_to(mean_target, src.shape),
     }
 
