@@ -148,12 +148,10 @@ def load_real_samples(path):
         raise
     except zipfile.BadZipFile as e:
         raise InputError(f"{path}: damaged or truncated npz file ({e})") from None
-    except ValueError as e:
-        if "pickle" not in str(e):
-            raise InputError(f"{path}: not a readable npz file ({e})") from None
-        raise InputError(f"{path}: holds Python objects, which are never loaded (unpickling "
-                         f"can run any code); a dataset holds uint8 image arrays") from None
-    except Exception as e:  # zip, pickle and format errors all mean the same thing to the user
+    except Exception as e:  # format errors all mean the same thing to the user, but one
+        if isinstance(e, ValueError) and "pickle" in str(e):
+            raise InputError(f"{path}: holds Python objects, which are never loaded (unpickling "
+                             f"can run any code); a dataset holds uint8 image arrays") from None
         raise InputError(f"{path}: not a readable npz file ({e})") from None
     for name, array in (("arr_0", src), ("arr_1", tar)):
         if array.dtype != np.uint8 or array.ndim != 4 or array.shape[3] != 3 \
