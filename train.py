@@ -7,9 +7,10 @@
 
 The algorithm, as in the paper:
   1. D, a 70x70 PatchGAN, sees (source, target) pairs and labels every patch real (1) or fake (0).
-  2. G, a U-Net, translates the source; the composite model G -> frozen D trains G to make D
-     answer "real" (binary cross-entropy) and to stay close to the target (L1, weight 100).
-  3. Each step updates D on a real pair, D on a generated pair, then G through the composite.
+  2. G, a U-Net, translates the source; G learns to make D answer "real" (binary cross-entropy)
+     and to stay close to the target (L1, weight 100).
+  3. Each step computes G(source) once, updates D on the real and the generated pair, then G
+     through the updated D: one compiled call of the composite model (pix2pix/gan.py).
 Every --save-every epochs the generator is saved as models/model_<step>.h5 with a plot.
 """
 import argparse
@@ -19,18 +20,21 @@ import os
 from pix2pix.checkpoint import find_checkpoint
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
-from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_gan,
-                              define_generator, set_precision)
+from pix2pix.gan import LAMBDA_L1, define_gan
+from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_generator,
+                              set_precision)
 from pix2pix.storage import check_folder
 from pix2pix.training import seed_everything, train
 
 
 def main(args):
-    for name in ("epochs", "batch_size", "save_every", "workers"):
+    for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     if args.decay_epochs < 0:
         raise InputError("--decay-epochs cannot be negative")
+    if args.lambda_l1 < 0:
+        raise InputError("--lambda-l1 cannot be negative")
     check_folder(args.out)
     resuming = args.resume and find_checkpoint(args.out)
     if args.resume and not resuming:
@@ -50,14 +54,15 @@ def main(args):
           f"{' (reversed: right half -> left half)' if args.reverse else ''}")
     set_precision(args.precision)
     try:
-        d_model = define_discriminator(image_shape, patch=args.patch)
-        g_model = define_generator(image_shape)
+        d_model = define_discriminator(image_shape, ndf=args.ndf, patch=args.patch)
+        g_model = define_generator(image_shape, ngf=args.ngf)
     except ValueError as e:
         raise InputError(f"{args.dataset}: {e}") from None
-    gan_model = define_gan(g_model, d_model, image_shape)
+    gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
-              "patch": args.patch, "precision": args.precision}
-    train(d_model, g_model, gan_model, dataset, n_epochs=args.epochs,
+              "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,
+              "lambda_l1": args.lambda_l1}
+    train(gan_model, dataset, n_epochs=args.epochs,
           decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
           save_every=args.save_every, checkpoint_every=args.checkpoint_every,
           jitter=not args.no_jitter, config=config, seed=args.seed, resume=args.resume,
@@ -85,6 +90,14 @@ def build_parser():
     parser.add_argument("--patch", type=int, default=70, choices=sorted(PATCH_LAYERS),
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
+    parser.add_argument("--ngf", type=int, default=64,
+                        help="width of G's first layer, doubling up to 8x deeper in (default 64, "
+                             "the paper's)")
+    parser.add_argument("--ndf", type=int, default=64,
+                        help="width of D's first layer, doubling up to 8x (default 64)")
+    parser.add_argument("--lambda-l1", type=float, default=LAMBDA_L1,
+                        help=f"weight of the L1 term in G's loss (default {LAMBDA_L1:g}, the "
+                             f"paper's lambda)")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="float32 (default, the paper's) or bfloat16: mixed precision, "
                              "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "

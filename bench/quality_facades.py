@@ -26,7 +26,8 @@ from PIL import Image  # noqa: E402
 from pix2pix.data import load_dataset, load_images  # noqa: E402
 from pix2pix.inference import translate_uint8  # noqa: E402
 from pix2pix.metrics import format_table, heldout_scores  # noqa: E402
-from pix2pix.networks import (PRECISIONS, define_discriminator, define_gan,  # noqa: E402
+from pix2pix.gan import define_gan  # noqa: E402
+from pix2pix.networks import (PRECISIONS, define_discriminator,  # noqa: E402
                               define_generator, set_precision)
 from pix2pix.plotting import plt, plot_translations  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
@@ -34,14 +35,12 @@ from pix2pix.training import seed_everything, train  # noqa: E402
 
 
 def plot_losses(losses, path, window=50):
-    """The three losses against the step, as moving averages over `window` steps."""
-    losses = np.array(losses)
+    """D's two losses and G's against the step, as moving averages over `window` steps."""
     kernel = np.ones(window) / window
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    for column, name in enumerate(("d_loss_real", "d_loss_fake", "g_loss")):
-        smooth = np.convolve(losses[:, column], kernel, mode="valid")
-        axes[1 if name == "g_loss" else 0].plot(np.arange(len(smooth)) + window, smooth,
-                                                label=name)
+    for name in ("d_real", "d_fake", "g"):
+        smooth = np.convolve(losses[name], kernel, mode="valid")
+        axes[1 if name == "g" else 0].plot(np.arange(len(smooth)) + window, smooth, label=name)
     for ax in axes:
         ax.set_xlabel("step")
         ax.legend()
@@ -77,11 +76,10 @@ def main():
 
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()
-        train(d_model, g_model, gan_model, dataset, n_epochs=args.epochs, out_dir=out_dir,
+        train(gan_model, dataset, n_epochs=args.epochs, out_dir=out_dir,
               save_every=args.epochs, seed=args.seed)
         train_seconds = time.perf_counter() - start
-        losses = np.loadtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", skiprows=1,
-                            usecols=(2, 3, 4), ndmin=2)
+        losses = np.genfromtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", names=True)
     steps = len(losses)
 
     results = heldout_scores(g_model, test_labels, test_photos)
@@ -101,7 +99,8 @@ def main():
               "steps": steps, "train_pairs": len(dataset), "test_pairs": len(test_labels),
               "train_seconds": train_seconds, "seconds_per_step": train_seconds / steps,
               "results": results,
-              "final_losses_mean_last_100": np.mean(losses[-100:], axis=0).tolist()}
+              "final_losses_mean_last_100": {name: float(np.mean(losses[name][-100:]))
+                                             for name in losses.dtype.names[2:]}}
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
         json.dump(report, f, indent=2)
     print(f"saved {args.json}, {samples} and {os.path.join(args.docs, 'facades_losses.png')}")

@@ -28,8 +28,8 @@ from pix2pix.storage import atomic_path  # noqa: E402
 TRAIN_STEPS = """
 import sys, time
 from pix2pix.data import iterate_batches, load_dataset
-from pix2pix.networks import define_discriminator, define_gan, define_generator
-from pix2pix.training import train_step
+from pix2pix.gan import define_gan
+from pix2pix.networks import define_discriminator, define_generator
 dataset = load_dataset(sys.argv[1], 64)
 steps = int(sys.argv[2])
 shape = dataset.image_shape
@@ -39,7 +39,7 @@ order = [i % len(dataset) for i in range(steps)]
 for i, (src, tar) in enumerate(iterate_batches(dataset, order, 1, jitter_seed=0)):
     if i == 10:
         start = time.perf_counter()
-    train_step(d, g, gan, src, tar)
+    gan.train_on_batch(src, tar)
 print((steps - 10) / (time.perf_counter() - start))
 """
 

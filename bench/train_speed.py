@@ -1,14 +1,14 @@
-"""Benchmark: seconds per training step, pix2pix.training.train_step against one compiled step.
+"""Benchmark: seconds per training step, side by side with the authors' PyTorch step.
 
-    python bench/train_speed.py --steps 10
+    python bench/train_speed.py --torch-python ../venv-with-torch/bin/python
 
-At 256x256 (batch 1, the paper's setting) and at 64x64, in float32 and in mixed bfloat16
-(`train.py --precision`), it times `train_step` as train.py runs it (three `train_on_batch`
-calls: D on a real pair, D on a generated pair, G through the frozen D), then the same three
-updates written as a single `tf.function` with `tf.GradientTape`. It prints
-seconds per step, pairs per second, the fraction of the float32 arithmetic floor reached (94 GFLOP
-per 256x256 step, against 350 GFLOP/s: 0.27 s) and the peak resident memory so far, and writes
-the table as JSON (default bench/train_speed.json).
+At 256x256 and 128x128, batch 1, float32, it times the reference step (bench/reference.py: the
+authors' networks and optimize_parameters() in PyTorch, in its own process) and then this
+project's step (`Pix2Pix.train_on_batch`, as train.py runs it), one after the other, --rounds
+times, since this machine's speed drifts. It prints seconds per step, the ratio of ours to the
+reference's, and the fraction of the arithmetic floor reached: the step's GFLOP (counted from
+the networks: G forward once and backward once, D forward three times, backward twice for D's
+update and once into G) at FLOOR_GFLOPS. Writes the table as JSON (bench/train_speed.json).
 """
 import argparse
 import json
@@ -22,99 +22,83 @@ sys.path.insert(0, ROOT)
 
 import pix2pix  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np  # noqa: E402
 
-from pix2pix.data import scale_images, synthetic_dataset  # noqa: E402
-from pix2pix.networks import (PRECISIONS, define_discriminator, define_gan,  # noqa: E402
-                              define_generator, set_precision)
+from bench.reference import add_torch_flag, reference_seconds  # noqa: E402
+from pix2pix.gan import define_gan  # noqa: E402
+from pix2pix.networks import (PRECISIONS, define_discriminator, define_generator,  # noqa: E402
+                              set_precision)
 from pix2pix.storage import atomic_path  # noqa: E402
-from pix2pix.training import train_step  # noqa: E402
 
-GFLOP_256 = 94.0  # forward and backward of G and D for one 256x256 step (three updates)
-FLOOR_GFLOPS = 350.0  # the arithmetic rate this 2-core CPU could at best sustain
+FLOOR_GFLOPS = 350.0  # float32 FMA rate of this 2-core AVX-512 CPU at best (2 x 2.7 GHz x 64)
 
 
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
-
-
-def compiled_step(g_model, d_model):
-    """The three updates of `train_step` as one tf.function: D real, D fake, then G (L1 x 100)."""
-    bce = keras.losses.BinaryCrossentropy()
-    d_opt = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-    g_opt = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-    @tf.function
-    def step(src, tar):
-        fake_tar = g_model(src, training=True)
-        for pair, label in (([src, tar], 1.0), ([src, fake_tar], 0.0)):
-            with tf.GradientTape() as tape:
-                out = d_model(pair, training=True)
-                d_loss = 0.5 * bce(tf.fill(tf.shape(out), label), out)
-            grads = tape.gradient(d_loss, d_model.trainable_weights)
-            d_opt.apply_gradients(zip(grads, d_model.trainable_weights))
-        with tf.GradientTape() as tape:
-            gen = g_model(src, training=True)
-            out = d_model([src, gen], training=True)
-            g_loss = bce(tf.ones_like(out), out) + 100.0 * tf.reduce_mean(tf.abs(tar - gen))
-        grads = tape.gradient(g_loss, g_model.trainable_weights)
-        g_opt.apply_gradients(zip(grads, g_model.trainable_weights))
-        return g_loss
-
-    return step
-
-
-def time_steps(step, pairs, warmup, steps):
-    """Seconds per step over `steps` timed steps after `warmup` untimed ones."""
-    src, tar = pairs
-    for i in range(warmup):
-        step(src[i % len(src)][None], tar[i % len(tar)][None])
-    start = time.perf_counter()
-    for i in range(steps):
-        step(src[i % len(src)][None], tar[i % len(tar)][None])
-    return (time.perf_counter() - start) / steps
+def forward_gflop(model):
+    """Multiply-adds x 2 of a network's convolutions for one image."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            # A convolution does k*k*c_in multiply-adds per output value; a transposed one
+            # does them per input value.
+            shape = layer.output.shape if isinstance(layer, keras.layers.Conv2D) \
+                else layer.input.shape
+            kernel = layer.kernel.shape
+            total += 2 * shape[1] * shape[2] * kernel[0] * kernel[1] * kernel[2] * kernel[3]
+    return total / 1e9
 
 
 def measure(size, precision, warmup, steps):
+    """Seconds per step of this project's step, and the step's GFLOP."""
     keras.utils.set_random_seed(0)
     set_precision(precision)
-    pairs = [scale_images(a) for a in synthetic_dataset(8, size, seed=0)]
     shape = (size, size, 3)
-    rows = []
-    d_model, g_model = define_discriminator(shape), define_generator(shape)
+    g_model, d_model = define_generator(shape), define_discriminator(shape)
     gan_model = define_gan(g_model, d_model, shape)
-    seconds = time_steps(lambda s, t: train_step(d_model, g_model, gan_model, s, t), pairs,
-                         warmup, steps)
-    rows.append(("train_step (3 x train_on_batch)", seconds))
-    d_model, g_model = define_discriminator(shape), define_generator(shape)
-    seconds = time_steps(compiled_step(g_model, d_model), pairs, warmup, steps)
-    rows.append(("one tf.function + GradientTape", seconds))
-    floor = GFLOP_256 * (size / 256) ** 2 / FLOOR_GFLOPS
-    return [{"size": size, "precision": precision, "method": method, "warmup": warmup,
-             "steps": steps, "seconds_per_step": s, "pairs_per_second": 1 / s,
-             "floor_fraction": floor / s, "peak_rss_mb": peak_rss_mb()} for method, s in rows]
+    rng = np.random.default_rng(0)
+    source, target = rng.uniform(-1, 1, (2, 8, 1) + shape).astype(np.float32)
+    for i in range(warmup):
+        gan_model.train_on_batch(source[i % 8], target[i % 8])
+    start = time.perf_counter()
+    for i in range(steps):
+        gan_model.train_on_batch(source[i % 8], target[i % 8])
+    seconds = (time.perf_counter() - start) / steps
+    gflop = 3 * forward_gflop(g_model) + 8 * forward_gflop(d_model)
+    set_precision("float32")
+    return seconds, gflop
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10,
-                        help="timed steps at 256x256 (default 10; 64x64 runs 5 times as many)")
+                        help="timed steps at 256x256 (default 10; 128x128 runs 3 times as many)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="times each pair of measurements is repeated (default 2)")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+                        help="this project's precision (the reference runs float32)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "train_speed.json"))
+    add_torch_flag(parser)
     args = parser.parse_args()
     rows = []
-    for size, steps in ((256, args.steps), (64, 5 * args.steps)):
-        for precision in PRECISIONS:
-            rows += measure(size, precision, args.warmup, steps)
-    print(f"{'size':>5}  {'precision':<9} {'method':<32} {'s/step':>7} {'pairs/s':>8} "
-          f"{'of floor':>8} {'peak RSS MB':>11}")
+    for size, steps in ((256, args.steps), (128, 3 * args.steps)):
+        for _ in range(args.rounds):
+            reference = reference_seconds(args.torch_python, size, steps)
+            ours, gflop = measure(size, args.precision, args.warmup, steps)
+            rows.append({"size": size, "precision": args.precision, "steps": steps,
+                         "seconds": ours, "reference_seconds": reference,
+                         "ratio": ours / reference if reference else None, "gflop": gflop,
+                         "floor_fraction": gflop / FLOOR_GFLOPS / ours,
+                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    print(f"{'size':>5} {'precision':<9} {'GFLOP':>6} {'reference s':>11} {'ours s':>7} "
+          f"{'ours/ref':>8} {'of floor':>8} {'peak RSS MB':>11}")
     for r in rows:
-        print(f"{r['size']:>5}  {r['precision']:<9} {r['method']:<32} "
-              f"{r['seconds_per_step']:>7.3f} {r['pairs_per_second']:>8.2f} "
-              f"{r['floor_fraction']:>8.1%} {r['peak_rss_mb']:>11.0f}")
+        reference = f"{r['reference_seconds']:.3f}" if r["reference_seconds"] else "-"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
+        print(f"{r['size']:>5} {r['precision']:<9} {r['gflop']:>6.1f} {reference:>11} "
+              f"{r['seconds']:>7.3f} {ratio:>8} {r['floor_fraction']:>8.1%} "
+              f"{r['peak_rss_mb']:>11.0f}")
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:
-        json.dump({"gflop_per_256_step": GFLOP_256, "floor_gflops": FLOOR_GFLOPS,
-                   "rows": rows}, f, indent=2)
+        json.dump({"floor_gflops": FLOOR_GFLOPS, "rows": rows}, f, indent=2)
     print(f"saved {args.json}")
 
 

@@ -18,36 +18,30 @@ from pix2pix.storage import atomic_path
 CHECKPOINT_NAME = "checkpoint.h5"
 
 
-def variable_groups(d_model, g_model, gan_model):
-    """The variables of a run, by group. The optimizers are built first so that their
-    variables exist (Keras creates them lazily at the first update)."""
-    for optimizer, model in ((d_model.optimizer, d_model), (gan_model.optimizer, g_model)):
-        if not optimizer.built:
-            trainable = model.trainable
-            model.trainable = True
-            optimizer.build(model.trainable_variables)
-            model.trainable = trainable
-    # `variables`, not `weights`: it includes the dropout layers' random seed states.
-    return {"discriminator": d_model.variables, "generator": g_model.variables,
-            "d_optimizer": d_model.optimizer.variables,
+def variable_groups(gan_model):
+    """The variables of a run, by group: `variables`, not `weights`, to include the dropout
+    layers' random seed states."""
+    return {"discriminator": gan_model.discriminator.variables,
+            "generator": gan_model.generator.variables,
+            "d_optimizer": gan_model.d_optimizer.variables,
             "g_optimizer": gan_model.optimizer.variables}
 
 
-def save_checkpoint(path, d_model, g_model, gan_model, state):
+def save_checkpoint(path, gan_model, state):
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
-            for group_name, variables in variable_groups(d_model, g_model, gan_model).items():
+            for group_name, variables in variable_groups(gan_model).items():
                 group = f.create_group(group_name)
                 for i, v in enumerate(variables):
                     group.create_dataset(str(i), data=keras.ops.convert_to_numpy(v))
             f.attrs["state"] = json.dumps(state)
 
 
-def load_checkpoint(path, d_model, g_model, gan_model):
+def load_checkpoint(path, gan_model):
     """Restore a run's variables from `path` into freshly built models; returns the loop state."""
     try:
         with h5py.File(path, "r") as f:
-            for group_name, variables in variable_groups(d_model, g_model, gan_model).items():
+            for group_name, variables in variable_groups(gan_model).items():
                 group = f[group_name]
                 if len(group) != len(variables):
                     raise InputError(f"{path}: a checkpoint of different networks "

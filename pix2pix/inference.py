@@ -1,4 +1,5 @@
 """Saving, loading and running a trained generator."""
+import functools
 import json
 import logging
 import os
@@ -6,6 +7,7 @@ import os
 import h5py
 import keras
 import numpy as np
+import tensorflow as tf
 
 from pix2pix.cli import InputError
 from pix2pix.data import scale_images, unscale_images
@@ -82,38 +84,49 @@ def add_mode_flags(parser):
                         help="same as --mode eval")
 
 
-def translate_images(g_model, src, mode="paper"):
-    """Translate float images in [-1, 1]; no mode changes the model's weights.
+@functools.cache
+def compiled_generator(g_model, mode):
+    """G as one compiled TensorFlow graph that runs in `mode` (see `translate_images`).
 
-    - "paper" (the default), as the paper does at test time: dropout on and BatchNorm's
-      statistics of each image (Keras's `training=True`), rather than the moving averages that
-      `predict()` would use: after batch-1 training those averages describe no single image
-      well. So each image goes through alone, and the model is frozen first so that the call
-      leaves its statistics alone. Two calls give different images.
-    - "deterministic": the same without dropout (its rate set to 0 for the call), so a call
-      always gives the same images.
-    - "eval": Keras's inference mode, BatchNorm's moving averages and no dropout, a whole batch at
-      once.
+    A traced graph keeps what it saw while it was traced: G frozen (so its BatchNorm layers
+    normalize with the batch's statistics and leave the moving averages alone) and, for
+    "deterministic", dropout's rate at 0 (Keras's Dropout then passes its input through).
+    The model is as it was before once the trace is done.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    src = np.asarray(src, np.float32)
-    if mode == "eval":
-        return keras.ops.convert_to_numpy(g_model(src, training=False))
-    trainable = g_model.trainable
     dropouts = [layer for layer in g_model.layers if isinstance(layer, keras.layers.Dropout)]
-    rates = [layer.rate for layer in dropouts]
+    trainable, rates = g_model.trainable, [layer.rate for layer in dropouts]
+    generate = tf.function(lambda images: g_model(images, training=mode != "eval"))
     g_model.trainable = False
     if mode == "deterministic":
         for layer in dropouts:
-            layer.rate = 0.0  # Keras's Dropout passes its input through when its rate is 0
+            layer.rate = 0.0
     try:
-        return np.concatenate([keras.ops.convert_to_numpy(g_model(src[i:i + 1], training=True))
-                               for i in range(len(src))])
+        return generate.get_concrete_function(
+            tf.TensorSpec((None, *g_model.input_shape[1:]), tf.float32))
     finally:
         g_model.trainable = trainable
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
+
+
+def translate_images(g_model, src, mode="paper"):
+    """Translate float images in [-1, 1]; no mode changes the model's weights.
+
+    - "paper" (the default), as the paper does at test time: dropout on and BatchNorm's
+      statistics of each image, rather than the moving averages that `predict()` would use:
+      after batch-1 training those averages describe no single image well. So each image goes
+      through alone. Two calls give different images.
+    - "deterministic": the same without dropout, so a call always gives the same images.
+    - "eval": Keras's inference mode, BatchNorm's moving averages and no dropout, a whole batch
+      at once.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    generate = compiled_generator(g_model, mode)
+    src = tf.constant(src, tf.float32)
+    if mode == "eval":
+        return generate(src).numpy()
+    return np.concatenate([generate(src[i:i + 1]).numpy() for i in range(len(src))])
 
 
 def translate_uint8(g_model, images, mode="paper"):

@@ -1,9 +1,11 @@
-"""The two networks of pix2pix and the composite model that trains the generator.
+"""The two networks of pix2pix: the U-Net generator and the PatchGAN discriminator.
 
 Architectures follow the paper's appendix (Isola et al. 2017, section 6.1.1) as the authors'
 code builds them: 4x4 convolutions with stride 2, weights drawn from N(0, 0.02), BatchNorm with
 the PyTorch defaults (epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9), and no bias in a
-convolution that BatchNorm follows (BatchNorm's offset makes it redundant).
+convolution that BatchNorm follows (BatchNorm's offset makes it redundant). Given the weights of
+the authors' PyTorch networks (pix2pix/convert.py), both compute the same functions: the tests
+check their outputs against PyTorch's to 1e-5.
 """
 import math
 
@@ -17,26 +19,34 @@ def init():
 
 @keras.saving.register_keras_serializable(package="pix2pix")
 class BatchNorm(layers.BatchNormalization):
-    """BatchNormalization that keeps normalizing with the batch's own statistics when frozen.
+    """BatchNormalization as the authors' code (PyTorch) computes it.
 
-    Keras's layer switches to its moving averages as soon as it is not trainable. The paper's code
-    does not: a frozen discriminator inside the composite model, and a generator translating
-    images, still normalize each batch with its own mean and variance. Here `training=True` always
-    means batch statistics; the moving averages are only updated while the layer is trainable.
+    - `training=True` always normalizes with the batch's own statistics, frozen or not. Keras's
+      layer switches to its moving averages as soon as it is frozen; the paper's generator
+      translates with each image's statistics, and a frozen network must still compute so.
+    - The moving averages are updated only while the layer is trainable, and the moving variance
+      takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
     """
 
     def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
         super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
-        if training and not self.trainable:
-            # In float32 even under mixed precision, as Keras's own layer computes it.
-            x = keras.ops.cast(inputs, "float32")
-            mean, variance = keras.ops.moments(x, axes=list(range(len(x.shape) - 1)))
-            x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
-                                              scale=self.gamma, epsilon=self.epsilon)
-            return keras.ops.cast(x, self.compute_dtype)
-        return super().call(inputs, training=training, mask=mask)
+        if not training:
+            return super().call(inputs, training=False)
+        # In float32 even under mixed precision, as Keras's own layer computes it.
+        x = keras.ops.cast(inputs, "float32")
+        mean, variance = keras.ops.moments(x, axes=[0, 1, 2], synchronized=self.synchronized)
+        if self.trainable:
+            n = keras.ops.cast(keras.ops.prod(keras.ops.shape(x)[:-1]), "float32")
+            unbiased = variance * n / keras.ops.maximum(n - 1.0, 1.0)
+            momentum = self.momentum
+            self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+            self.moving_variance.assign(
+                self.moving_variance * momentum + unbiased * (1.0 - momentum))
+        x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
+                                          scale=self.gamma, epsilon=self.epsilon)
+        return keras.ops.cast(x, self.compute_dtype)
 
 
 PRECISIONS = ("float32", "bfloat16")
@@ -57,116 +67,79 @@ def set_precision(precision):
 PATCH_LAYERS = {1: 0, 16: 1, 70: 3, 286: 5}  # receptive field -> number of stride-2 layers
 
 
-def define_discriminator(image_shape=(256, 256, 3), patch=70):
-    """PatchGAN: classifies each patch of a (source, target) pair as real or fake.
+def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
+    """PatchGAN: judges each patch of a (source, target) pair real or fake.
 
-    The default is the paper's 70x70 PatchGAN, C64-C128-C256-C512: three 4x4 stride-2 layers, one
-    stride-1 layer and a 1-channel output, each 4x4 convolution padded by one pixel as in the
-    authors' code. A 256x256 pair gives a 30x30 map of decisions, each seeing a 70x70 patch.
-    `patch` picks the other discriminators of the paper's study: 1 (PixelGAN, 1x1 convolutions),
-    16 and 286 (one and five stride-2 layers).
+    The default is the paper's 70x70 PatchGAN, C64-C128-C256-C512 (ndf = 64): three 4x4 stride-2
+    layers and one of stride 1, each padded by one pixel as in the authors' code, then a
+    1-channel convolution. A 256x256 pair gives a 30x30 map of decisions, each seeing a 70x70
+    patch. They are logits: the loss applies the sigmoid, as the authors' code does
+    (BCEWithLogitsLoss), which is exact where a sigmoid's output would round to 0 or 1.
+    `patch` picks the other discriminators of the paper's study: 1 (PixelGAN, 1x1
+    convolutions), 16 and 286 (one and five stride-2 layers).
     """
-    in_src = keras.Input(shape=image_shape, name="source")
-    in_tar = keras.Input(shape=image_shape, name="target")
-    d = layers.Concatenate()([in_src, in_tar])
+    source = keras.Input(shape=image_shape, name="source")
+    target = keras.Input(shape=image_shape, name="target")
+    d = layers.Concatenate()([source, target])  # 6 channels, the source first
     if patch == 1:
-        d = layers.Conv2D(64, 1, kernel_initializer=init())(d)
+        d = layers.Conv2D(ndf, 1, kernel_initializer=init())(d)
         d = layers.LeakyReLU(0.2)(d)
-        d = layers.Conv2D(128, 1, use_bias=False, kernel_initializer=init())(d)
+        d = layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init())(d)
         d = BatchNorm()(d)
         d = layers.LeakyReLU(0.2)(d)
-        d = layers.Conv2D(1, 1, kernel_initializer=init())(d)
+        d = layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
+                          name="patch")(d)
     else:
         n_layers = PATCH_LAYERS[patch]
-        filters = 64
-        for i in range(n_layers):
+        for i in range(n_layers + 1):  # the last of these has stride 1
             d = layers.ZeroPadding2D(1)(d)
-            d = layers.Conv2D(filters, 4, strides=2, use_bias=i == 0, kernel_initializer=init())(d)
+            d = layers.Conv2D(ndf * min(2 ** i, 8), 4, strides=2 if i < n_layers else 1,
+                              use_bias=i == 0, kernel_initializer=init())(d)
             if i > 0:
                 d = BatchNorm()(d)
             d = layers.LeakyReLU(0.2)(d)
-            filters = min(filters * 2, 512)
         d = layers.ZeroPadding2D(1)(d)
-        d = layers.Conv2D(filters, 4, use_bias=False, kernel_initializer=init())(d)
-        d = BatchNorm()(d)
-        d = layers.LeakyReLU(0.2)(d)
-        d = layers.ZeroPadding2D(1)(d)
-        d = layers.Conv2D(1, 4, kernel_initializer=init())(d)
-    patch_out = layers.Activation("sigmoid", dtype="float32", name="patch")(d)
-    model = keras.Model([in_src, in_tar], patch_out, name="discriminator")
-    # The paper halves D's loss so that D learns more slowly than G.
-    model.compile(loss="binary_crossentropy",
-                  optimizer=keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
-                  loss_weights=[0.5])
-    return model
+        d = layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
+    return keras.Model([source, target], d, name="discriminator")
 
 
-def encoder_block(x, filters, batchnorm=True):
-    # No bias even on the first layer, which has no BatchNorm: the authors' code builds every
-    # encoder convolution this way, and the parameter count matches theirs only so.
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
-                      kernel_initializer=init())(x)
-    if batchnorm:
-        x = BatchNorm()(x)
-    return layers.LeakyReLU(0.2)(x)
-
-
-def decoder_block(x, skip, filters, dropout=True):
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
-                               kernel_initializer=init())(x)
-    x = BatchNorm()(x)
-    if dropout:
-        x = layers.Dropout(0.5)(x)
-    x = layers.Activation("relu")(x)
-    return layers.Concatenate()([x, skip])
-
-
-def define_generator(image_shape=(256, 256, 3)):
+def define_generator(image_shape=(256, 256, 3), ngf=64):
     """U-Net: an encoder-decoder whose mirrored layers are joined by skip connections.
 
-    Encoder C64-C128-C256-C512-C512-C512-C512-C512, decoder CD512-CD512-CD512-C512-C256-C128-C64
-    at 256x256. The image is halved log2(size) times, down to 1x1; at smaller sizes the
-    innermost C512 layers are dropped, at 512 and above one more is added per doubling.
+    As the authors build it (ngf = 64): encoder C64-C128-C256-C512-C512-C512-C512-C512 at
+    256x256, halving the image log2(size) times down to 1x1; the decoder mirrors it. Every
+    decoder layer begins with a plain ReLU over all it receives: the encoder's activation from
+    the skip connection, concatenated first, and the layer below's output. Dropout 0.5 follows
+    the decoder layers 2 to log2(size) - 4 (2, 3 and 4 at 256x256; none at 32x32), where the
+    authors' code puts it. Only the last layer has a bias; BatchNorm's offset serves the rest.
     """
     size = image_shape[0]
     depth = int(math.log2(size))
     if image_shape[0] != image_shape[1] or 2 ** depth != size or depth < 5:
         raise ValueError(f"the generator needs square images of a power-of-two size >= 32, "
                          f"got {image_shape[0]}x{image_shape[1]}")
-    encoder_filters = [min(64 * 2 ** i, 512) for i in range(depth)]  # 64 128 256 512 512 ...
-    in_image = keras.Input(shape=image_shape, name="source")
-    x = in_image
+    widths = [ngf * min(2 ** i, 8) for i in range(depth)]  # 64 128 256 512 512 ...
+    source = keras.Input(shape=image_shape, name="source")
+    x = source
     skips = []
-    for i, filters in enumerate(encoder_filters[:-1]):
-        x = encoder_block(x, filters, batchnorm=i > 0)
-        skips.append(x)
-    # Bottleneck: 1x1 spatially, no BatchNorm (a single value per channel has no spread).
-    x = layers.Conv2D(encoder_filters[-1], 4, strides=2, padding="same", use_bias=False,
-                      kernel_initializer=init())(x)
-    x = layers.Activation("relu")(x)
-    for i, (filters, skip) in enumerate(zip(reversed(encoder_filters[:-1]), reversed(skips))):
-        x = decoder_block(x, skip, filters, dropout=i < 3)
+    for i, filters in enumerate(widths, start=1):
+        if i > 1:
+            x = layers.LeakyReLU(0.2)(x)
+            skips.append(x)
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
+                          kernel_initializer=init(), name=f"encoder_{i}")(x)
+        if 1 < i < depth:  # the innermost layer is 1x1: a single value has no spread
+            x = BatchNorm(name=f"encoder_{i}_norm")(x)
+    for i, filters in enumerate(reversed(widths[:-1]), start=1):
+        x = layers.ReLU()(x)
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=init(), name=f"decoder_{i}")(x)
+        x = BatchNorm(name=f"decoder_{i}_norm")(x)
+        if 2 <= i <= depth - 4:
+            x = layers.Dropout(0.5)(x)
+        x = layers.Concatenate()([skips.pop(), x])
+    x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
-                               kernel_initializer=init())(x)
-    out_image = layers.Activation("tanh", dtype="float32", name="generated")(x)
-    return keras.Model(in_image, out_image, name="generator")
-
-
-def define_gan(g_model, d_model, image_shape):
-    """The composite model that trains the generator: source -> G -> frozen D.
-
-    Its two outputs are D's patch decisions on (source, G(source)), trained towards "real" with
-    binary cross-entropy, and the generated image itself, trained towards the target with mean
-    absolute error weighted 100 (the paper's lambda). D is frozen here, so a composite update
-    moves G alone; `train_step` sets D's trainable flag before each update, because Keras 3
-    traces a model's train function at its first call with whatever is trainable at that moment.
-    """
-    d_model.trainable = False
-    in_src = keras.Input(shape=image_shape, name="source")
-    gen_out = g_model(in_src)
-    dis_out = d_model([in_src, gen_out])
-    model = keras.Model(in_src, [dis_out, gen_out], name="gan")
-    model.compile(loss=["binary_crossentropy", "mae"],
-                  optimizer=keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
-                  loss_weights=[1, 100])
-    return model
+                               kernel_initializer=init(), name=f"decoder_{depth}")(x)
+    generated = layers.Activation("tanh", dtype="float32", name="generated")(x)
+    return keras.Model(source, generated, name="generator")

@@ -1,12 +1,8 @@
-"""The pix2pix training loop: alternate one discriminator update and one generator update.
-
-Each step follows the paper (and the authors' code): D learns to tell a real pair (source,
-target) from a generated one (source, G(source)), each patch labelled 1 or 0; then G, through the
-composite model with D frozen, learns to make D answer 1 on its output while staying within a
-mean absolute error of the target, weighted 100.
+"""The pix2pix training loop: epochs of shuffled, jittered pairs, one compiled step each
+(`Pix2Pix.train_step` in pix2pix/gan.py), with the learning-rate schedule, saved models,
+checkpoints, resuming and the loss log around it.
 """
 import csv
-import functools
 import glob
 import math
 import os
@@ -19,10 +15,11 @@ from tqdm import tqdm
 from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
 from pix2pix.cli import InputError
 from pix2pix.data import iterate_batches, load_batch, unscale_images
+from pix2pix.gan import LEARNING_RATE
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.plotting import plot_translations
 
-LEARNING_RATE = 2e-4
+LOSSES = ("d_real", "d_fake", "g_gan", "g_l1", "g")  # what each step logs, as the step names them
 
 
 def seed_everything(seed):
@@ -34,50 +31,6 @@ def learning_rate(epoch, n_epochs, decay_epochs):
     """The reference schedule: constant for n_epochs, then linear decay to zero over
     decay_epochs (epochs counted from 0, the rate set at the start of each epoch)."""
     return LEARNING_RATE * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
-
-
-class TrainingModeGenerator(keras.Model):
-    """G, always run as in training (batch statistics, dropout), whatever the caller asks."""
-
-    def __init__(self, g_model):
-        super().__init__()
-        self.g_model = g_model
-
-    def call(self, src, training=None):
-        return self.g_model(src, training=True)
-
-
-@functools.cache
-def training_mode(g_model):
-    return TrainingModeGenerator(g_model)
-
-
-def generate_fake_samples(g_model, src):
-    """G's translation of a batch, computed as in training: batch statistics and dropout on.
-
-    `predict_on_batch` runs a compiled graph: a quarter faster at 256x256 than the plain call
-    `g_model(src, training=True)`, which runs layer by layer.
-    """
-    return training_mode(g_model).predict_on_batch(src)
-
-
-def train_step(d_model, g_model, gan_model, src, tar):
-    """One pix2pix update on a float batch in [-1, 1]; returns (d_loss_real, d_loss_fake, g_loss).
-
-    Keras 3 traces a model's train function the first time it is called, with whatever is
-    trainable at that moment, and keeps it. D must therefore be trainable when its own update
-    runs and frozen when the composite's runs, from the very first step on.
-    """
-    patch_shape = (len(src),) + d_model.output_shape[1:]
-    real = np.ones(patch_shape, dtype=np.float32)
-    fake = np.zeros(patch_shape, dtype=np.float32)
-    fake_tar = generate_fake_samples(g_model, src)
-    d_model.trainable = True
-    d_loss_real = d_model.train_on_batch([src, tar], real)
-    d_loss_fake = d_model.train_on_batch([src, fake_tar], fake)
-    d_model.trainable = False
-    g_loss, _, _ = gan_model.train_on_batch(src, [real, tar])
-    return float(d_loss_real), float(d_loss_fake), float(g_loss)
 
 
 def summarize_performance(step, g_model, dataset, out_dir, config, rng, n_samples=3):
@@ -102,7 +55,7 @@ def open_loss_log(out_dir, resume_step):
         rows = [r for r in rows if r and int(r[0]) <= resume_step]
     log_file = open(path, "w", newline="")
     log = csv.writer(log_file)
-    log.writerow(["step", "epoch", "d_loss_real", "d_loss_fake", "g_loss"])
+    log.writerow(["step", "epoch", *LOSSES])
     log.writerows(rows)
     return log_file, log
 
@@ -128,7 +81,7 @@ class StopRequest:
         signal.signal(signal.SIGINT, self.previous)
 
 
-def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
+def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
           out_dir="models", save_every=10, checkpoint_every=None, jitter=True, config=None,
           seed=None, resume=False, workers=4):
     """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data).
@@ -138,6 +91,7 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_
     <out_dir>/losses.csv. With `resume`, continues from <out_dir>/checkpoint.h5 if there is one.
     Returns the path of the last saved model.
     """
+    g_model = gan_model.generator
     rng = np.random.default_rng(seed)
     steps_per_epoch = len(dataset) // n_batch
     if steps_per_epoch == 0:
@@ -151,13 +105,12 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_
     # Where the run stands: the epoch in progress, the batches of it done, its order and seed.
     state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
     if resume and find_checkpoint(out_dir):
-        state = load_checkpoint(checkpoint_path, d_model, g_model, gan_model)
+        state = load_checkpoint(checkpoint_path, gan_model)
         rng.bit_generator.state = state.pop("rng")
         print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
 
     def checkpoint():
-        save_checkpoint(checkpoint_path, d_model, g_model, gan_model,
-                        dict(state, rng=rng.bit_generator.state))
+        save_checkpoint(checkpoint_path, gan_model, dict(state, rng=rng.bit_generator.state))
 
     model_path = None
     quiet_steps = 0  # consecutive steps with D's losses near zero
@@ -167,7 +120,7 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_
     with log_file, bar, StopRequest() as stop:
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, n_epochs, decay_epochs)
-            d_model.optimizer.learning_rate = rate
+            gan_model.d_optimizer.learning_rate = rate
             gan_model.optimizer.learning_rate = rate
             if state["order"] is None:  # a new epoch: new order, new crops and flips
                 state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
@@ -175,20 +128,21 @@ def train(d_model, g_model, gan_model, dataset, n_epochs=100, decay_epochs=0, n_
             batches = iterate_batches(dataset, state["order"], n_batch, state["batch"],
                                       state["jitter_seed"], workers)
             for src, tar in batches:
-                d1, d2, g = train_step(d_model, g_model, gan_model, src, tar)
-                if not all(map(math.isfinite, (d1, d2, g))):
+                logs = gan_model.train_on_batch(src, tar, return_dict=True)
+                losses = {name: float(logs[name]) for name in LOSSES}
+                if not all(map(math.isfinite, losses.values())):
                     raise InputError(f"training diverged at step {state['step'] + 1} (losses "
-                                     f"{d1}, {d2}, {g}); the last good checkpoint is kept in "
+                                     f"{losses}); the last good checkpoint is kept in "
                                      f"{checkpoint_path}")
                 state["step"] += 1
                 state["batch"] += 1
                 step = state["step"]
-                log.writerow([step, epoch + 1, f"{d1:.5f}", f"{d2:.5f}", f"{g:.5f}"])
-                bar.set_postfix(epoch=epoch + 1, lr=f"{rate:.2g}", d_real=f"{d1:.3f}",
-                                d_fake=f"{d2:.3f}", g=f"{g:.3f}")
+                log.writerow([step, epoch + 1, *(f"{x:.5f}" for x in losses.values())])
+                bar.set_postfix(epoch=epoch + 1, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
+                                d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
                 bar.update()
                 # D answering perfectly for long means G no longer gets a useful signal.
-                quiet_steps = quiet_steps + 1 if max(d1, d2) < 0.01 else 0
+                quiet_steps = quiet_steps + 1 if max(losses['d_real'], losses['d_fake']) < 0.01 else 0
                 if quiet_steps == 1000:
                     tqdm.write(f"warning: D's losses have stayed near zero for 1000 steps (step "
                                f"{step}); this run has probably failed (G's samples are too easy "

@@ -15,8 +15,9 @@ from pix2pix.checkpoint import load_checkpoint
 from pix2pix.data import (PairArrays, PairFolder, combine_folders, iterate_batches, load_batch,
                           random_jitter, synthetic_dataset)
 from pix2pix.inference import load_generator
-from pix2pix.networks import define_discriminator, define_gan, define_generator
-from pix2pix.training import learning_rate, train, train_step
+from pix2pix.gan import define_gan
+from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.training import learning_rate, train
 
 
 def test_learning_rate_schedule_golden_values():
@@ -60,11 +61,10 @@ def test_folder_dataset_matches_arrays_and_batches_are_repeatable(tmp_path):
 
 def test_batch_size_four():
     shape = (32, 32, 3)
-    g, d = define_generator(shape), define_discriminator(shape)
-    gan = define_gan(g, d, shape)
+    gan = build(shape)
     src, tar = load_batch(PairArrays(*synthetic_dataset(4, 32)), [0, 1, 2, 3])
-    losses = train_step(d, g, gan, src, tar)
-    assert all(np.isfinite(losses))
+    losses = gan.train_on_batch(src, tar, return_dict=True)
+    assert all(np.isfinite(list(losses.values())))
 
 
 @pytest.mark.parametrize("size", [512, 1024])
@@ -77,31 +77,31 @@ def test_large_image_sizes_build(size):
 
 def build(shape=(32, 32, 3)):
     g, d = define_generator(shape), define_discriminator(shape)
-    return d, g, define_gan(g, d, shape)
+    return define_gan(g, d, shape)
 
 
-def weights(*models):
-    return [keras.ops.convert_to_numpy(v) for m in models for v in m.weights]
+def weights(gan):
+    return [keras.ops.convert_to_numpy(v) for v in gan.weights]
 
 
 def test_resume_continues_exactly(tmp_path):
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     keras.utils.set_random_seed(0)
-    d, g, gan = build()
-    train(d, g, gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "one"),
+    gan = build()
+    train(gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "one"),
           save_every=1, seed=5)
-    whole = weights(d, g)
+    whole = weights(gan)
 
     keras.utils.set_random_seed(0)
-    d, g, gan = build()
+    gan = build()
     # Stopped after 1 epoch (the planned run is 2 + 1 decay epochs) ...
-    train(d, g, gan, dataset, n_epochs=1, decay_epochs=0, out_dir=str(tmp_path / "two"),
+    train(gan, dataset, n_epochs=1, decay_epochs=0, out_dir=str(tmp_path / "two"),
           save_every=1, seed=5)
     keras.utils.set_random_seed(123)  # ... then a new process, differently initialised
-    d, g, gan = build()
-    train(d, g, gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "two"),
+    gan = build()
+    train(gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "two"),
           save_every=1, seed=5, resume=True)
-    resumed = weights(d, g)
+    resumed = weights(gan)
     assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(whole, resumed))
     assert sorted(os.listdir(tmp_path / "two")) == sorted(os.listdir(tmp_path / "one"))
     assert "model_000024.h5" in os.listdir(tmp_path / "two")
@@ -114,11 +114,9 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_checkpoint_refuses_other_networks(tmp_path):
     dataset = PairArrays(*synthetic_dataset(2, 32, seed=0))
-    d, g, gan = build()
-    train(d, g, gan, dataset, n_epochs=1, out_dir=str(tmp_path))
-    d, g, gan = build((64, 64, 3))
+    train(build(), dataset, n_epochs=1, out_dir=str(tmp_path))
     with pytest.raises(Exception, match="different networks"):
-        load_checkpoint(str(tmp_path / "checkpoint.h5"), d, g, gan)
+        load_checkpoint(str(tmp_path / "checkpoint.h5"), build((64, 64, 3)))
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz):

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from pix2pix.networks import BatchNorm, define_discriminator, define_gan, define_generator
+from pix2pix.gan import define_gan
+from pix2pix.networks import BatchNorm, define_discriminator, define_generator
 
 
 def trainable_count(model):
@@ -28,8 +29,21 @@ def test_generator_matches_the_authors_unet_256():
     # 8 convolutions down, 8 transposed convolutions up; only the last one has a bias.
     assert sum(isinstance(l, keras.layers.Conv2DTranspose) for l in convs) == 8
     assert [l.use_bias for l in convs] == [False] * 15 + [True]
-    assert sum(isinstance(l, keras.layers.Dropout) for l in g.layers) == 3
     assert g.layers[-1].get_config()["activation"] == "tanh"
+    # Dropout after decoder layers 2, 3 and 4, where the authors' code puts it.
+    dropped = [g.layers[i - 1].name for i, l in enumerate(g.layers)
+               if isinstance(l, keras.layers.Dropout)]
+    assert dropped == ["decoder_2_norm", "decoder_3_norm", "decoder_4_norm"]
+
+
+@pytest.mark.parametrize("width", [8, 32])
+def test_widths_double_up_to_eight_times(width):
+    g = define_generator((256, 256, 3), ngf=width)
+    d = define_discriminator((256, 256, 3), ndf=width)
+    assert [l.filters for l in g.layers if isinstance(l, keras.layers.Conv2D)] == \
+        [width * m for m in (1, 2, 4, 8, 8, 8, 8, 8)]
+    assert [l.filters for l in d.layers if isinstance(l, keras.layers.Conv2D)] == \
+        [width * m for m in (1, 2, 4, 8)] + [1]
 
 
 def test_discriminator_is_the_70x70_patchgan():
@@ -83,18 +97,25 @@ def test_frozen_batchnorm_still_uses_batch_statistics():
     assert np.allclose(layer.moving_variance.numpy(), 1)
     layer.trainable = True
     layer(x, training=True)
-    assert layer.moving_mean.numpy().mean() == pytest.approx(0.5, rel=0.05)  # momentum 0.9
+    # PyTorch's update: momentum 0.1, and the unbiased variance of the 4 x 8 x 8 values.
+    mean, variance = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2)) * 256 / 255
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.1 * mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.9 + 0.1 * variance, rtol=1e-5)
     # Outside training, the moving averages are used.
     y = keras.ops.convert_to_numpy(layer(x, training=False))
     assert y.mean() > 1
 
 
-def test_composite_model_outputs_and_losses():
+def test_composite_model_outputs():
     g = define_generator((32, 32, 3))
     d = define_discriminator((32, 32, 3))
-    gan = define_gan(g, d, (32, 32, 3))
+    gan = define_gan(g, d, (32, 32, 3), lambda_l1=10)
+    # source -> G -> D: D's decisions on (source, G(source)), and G(source).
     assert [tuple(o.shape) for o in gan.outputs] == [(None, 2, 2, 1), (None, 32, 32, 3)]
-    assert not d.trainable
-    assert trainable_count(gan) == trainable_count(g)
-    assert gan.loss == ["binary_crossentropy", "mae"]
-    assert list(gan._compile_loss._user_loss_weights) == [1, 100]
+    x = keras.ops.convert_to_tensor(np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)),
+                                    "float32")
+    decision, generated = gan(x, training=False)
+    np.testing.assert_allclose(generated, g(x, training=False), atol=1e-6)
+    np.testing.assert_allclose(decision, d([x, generated], training=False), atol=1e-6)
+    assert gan.lambda_l1 == 10
+    assert trainable_count(gan) == trainable_count(g) + trainable_count(d)

@@ -1,0 +1,99 @@
+"""The composite model source -> G -> D, and the pix2pix training step it runs.
+
+One call of `train_on_batch(source, target)` is one iteration of the authors' training loop,
+compiled into a single TensorFlow graph:
+
+    1. G translates the source, once:  G(x)
+    2. one update of D on  0.5 * (BCE(D(x, G(x)), 0) + BCE(D(x, y), 1))
+    3. one update of G on  BCE(D(x, G(x)), 1) + lambda * mean|y - G(x)|,  through the updated D
+
+which is the paper's objective  G* = arg min_G max_D  L_cGAN(G, D) + lambda * L_L1(G).
+"""
+import keras
+import tensorflow as tf
+
+LEARNING_RATE = 2e-4
+BETA_1 = 0.5  # Adam's momentum, lowered from 0.9 for GAN training (Radford et al. 2015)
+LAMBDA_L1 = 100.0  # weight of the L1 term
+
+
+@keras.saving.register_keras_serializable(package="pix2pix")
+class Adam(keras.optimizers.Adam):
+    """Adam exactly as the authors' PyTorch optimizer computes it.
+
+    Both divide the bias-corrected first moment by a square root of the second moment plus
+    epsilon, but PyTorch adds epsilon after correcting the second moment for its bias, Keras
+    before: their updates differ wherever a gradient is near epsilon. Adding
+    epsilon * sqrt(1 - beta_2^t) where Keras adds epsilon gives PyTorch's update exactly.
+    """
+
+    def __init__(self, learning_rate=LEARNING_RATE, beta_1=BETA_1, epsilon=1e-8, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, epsilon=epsilon, **kwargs)
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        gradient = ops.cast(gradient, variable.dtype)
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        correction_1 = 1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
+        correction_2 = 1 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
+        self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
+        alpha = ops.cast(learning_rate, variable.dtype) * ops.sqrt(correction_2) / correction_1
+        epsilon = self.epsilon * ops.sqrt(correction_2)
+        self.assign_sub(variable, alpha * m / (ops.sqrt(v) + epsilon))
+
+
+class Pix2Pix(keras.Model):
+    """The composite model: source -> G -> D, whose outputs are D's decisions (logits) on the
+    pair (source, G(source)) and the generated image. Its `train_step` trains both networks."""
+
+    def __init__(self, g_model, d_model, image_shape, lambda_l1=LAMBDA_L1):
+        source = keras.Input(shape=image_shape, name="source")
+        generated = g_model(source)
+        decision = d_model([source, generated])
+        super().__init__(source, [decision, generated], name="gan")
+        self.generator = g_model
+        self.discriminator = d_model
+        self.lambda_l1 = lambda_l1
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)  # mean over all patches
+
+    def compile(self, d_optimizer, g_optimizer):
+        super().compile(optimizer=g_optimizer, jit_compile=False)
+        self.d_optimizer = d_optimizer
+        # Their variables now rather than at the first update, which would trace the step twice.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    def train_step(self, data):
+        source, target, _ = keras.utils.unpack_x_y_sample_weight(data)
+        G, D, bce = self.generator, self.discriminator, self.bce
+        with tf.GradientTape() as g_tape:
+            # 1. G(x), once: both updates use it.
+            generated = G(source, training=True)
+            # 2. D learns to tell the real pair (1) from the generated one (0). Each pair goes
+            #    through D in its own call, so each is normalized with its own statistics.
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                fake = D([source, generated], training=True)
+                real = D([source, target], training=True)
+                d_fake = bce(keras.ops.zeros_like(fake), fake)
+                d_real = bce(keras.ops.ones_like(real), real)
+                d_loss = 0.5 * (d_fake + d_real)
+            d_weights = D.trainable_variables
+            self.d_optimizer.apply(d_tape.gradient(d_loss, d_weights), d_weights)
+            # 3. G learns to make the updated D answer "real", and to stay near the target.
+            fake = D([source, generated], training=True)
+            g_gan = bce(keras.ops.ones_like(fake), fake)
+            g_l1 = keras.ops.mean(keras.ops.abs(target - generated))
+            g_loss = g_gan + self.lambda_l1 * g_l1
+        g_weights = G.trainable_variables
+        self.optimizer.apply(g_tape.gradient(g_loss, g_weights), g_weights)
+        return {"d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1, "g": g_loss}
+
+
+def define_gan(g_model, d_model, image_shape, lambda_l1=LAMBDA_L1):
+    """The composite model that trains both networks, compiled with one Adam each."""
+    model = Pix2Pix(g_model, d_model, image_shape, lambda_l1)
+    model.compile(d_optimizer=Adam(), g_optimizer=Adam())
+    return model

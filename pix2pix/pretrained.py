@@ -1,0 +1,49 @@
+"""The authors' trained generators: downloaded once, converted without torch, kept as H5.
+
+The authors published the generators of their paper's PyTorch reimplementation as state dicts
+(`<name>.pth`). Each is read with pix2pix.pth (which never runs code), its weights are put into
+this project's U-Net (pix2pix.convert) and the result saved as models/pretrained/<name>.h5, with
+a configuration saying what it translates, so that every script uses it like a trained model.
+"""
+import os
+import tempfile
+
+from pix2pix.cli import InputError
+from pix2pix.convert import generator_from_reference
+from pix2pix.data import download
+from pix2pix.inference import save_generator
+from pix2pix.pth import read_state_dict
+
+PRETRAINED_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch"
+# name -> (the dataset it was trained on, whether it translates its right halves into the left
+# ones, as `train.py --reverse`, and what it translates)
+PRETRAINED = {
+    "facades_label2photo": ("facades", True, "label map -> facade photo"),
+    "sat2map": ("maps", False, "satellite photo -> map"),
+    "map2sat": ("maps", True, "map -> satellite photo"),
+    "edges2shoes": ("edges2shoes", False, "edges -> shoe photo"),
+    "day2night": ("night2day", True, "day photo -> night photo"),
+}
+
+
+def pretrained_generator(name, models_dir="models", base_url=PRETRAINED_URL):
+    """The path of models/pretrained/<name>.h5, downloading and converting it the first time."""
+    path = os.path.join(models_dir, "pretrained", f"{name}.h5")
+    if os.path.isfile(path):
+        return path
+    dataset, reverse, translates = PRETRAINED[name]
+    url = f"{base_url.rstrip('/')}/{name}.pth"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(path), prefix=f".{name}.") as folder:
+        state_path = os.path.join(folder, f"{name}.pth")
+        download(url, state_path)
+        try:
+            g_model = generator_from_reference(read_state_dict(state_path), url)
+        except InputError as e:
+            raise InputError(str(e).replace(state_path, url)) from None
+    config = {"image_size": g_model.input_shape[1], "dataset": dataset, "reverse": reverse,
+              "translates": translates, "ngf": g_model.get_layer("encoder_1").filters,
+              "pretrained": name, "source": url}
+    save_generator(g_model, path, config)
+    print(f"converted the authors' {name} generator ({translates}) into {path}")
+    return path

@@ -1,0 +1,85 @@
+"""The authors' pretrained generators: downloaded from a local server standing in for theirs,
+converted without torch, kept as H5, and used like any trained model."""
+import http.server
+import os
+import pickle
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_script
+from pix2pix.cli import InputError
+from pix2pix.inference import load_generator, translate_images
+from pix2pix.pretrained import pretrained_generator
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "reference")
+
+
+class Evil:
+    def __reduce__(self):
+        return os.system, ("touch pwned",)
+
+
+@pytest.fixture
+def model_server(tmp_path):
+    """The authors' models-pytorch folder, with small networks of their structure in it."""
+    root = tmp_path / "server"
+    root.mkdir()
+    shutil.copy(os.path.join(FIXTURES, "unet_256_ngf4.pth"), root / "sat2map.pth")
+    shutil.copy(os.path.join(FIXTURES, "unet_256_ngf4_legacy.pth"), root / "map2sat.pth")
+    shutil.copy(os.path.join(FIXTURES, "patchgan70_64_ndf8.pth"), root / "edges2shoes.pth")
+    data = (root / "sat2map.pth").read_bytes()
+    (root / "day2night.pth").write_bytes(data[:len(data) // 2])  # truncated
+    (root / "facades_label2photo.pth").write_bytes(pickle.dumps({"x": Evil()}))
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(root))  # noqa
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("name, reverse", [("sat2map", False), ("map2sat", True)])
+def test_a_pretrained_generator_translates_as_the_authors_network(tmp_path, model_server, name,
+                                                                   reverse):
+    path = pretrained_generator(name, str(tmp_path / "models"), model_server)
+    assert path == str(tmp_path / "models" / "pretrained" / f"{name}.h5")
+    assert os.listdir(tmp_path / "models" / "pretrained") == [f"{name}.h5"]  # nothing else left
+    g_model, config = load_generator(path)
+    assert config["image_size"] == 256 and config["reverse"] == reverse
+    assert config["pretrained"] == name and config["dataset"] == "maps"
+    io = np.load(os.path.join(FIXTURES, "unet_256_ngf4_io.npz"))
+    np.testing.assert_allclose(translate_images(g_model, io["x"], "deterministic"),
+                               io["y_batch_stats"], atol=1e-5)
+    # Kept: the next use needs no server.
+    assert pretrained_generator(name, str(tmp_path / "models"), "http://127.0.0.1:9") == path
+
+
+@pytest.mark.parametrize("name, message", [
+    ("day2night", "damaged or not a PyTorch .pth file"),
+    ("facades_label2photo", "refused, its pickle asks for posix.system"),
+    ("edges2shoes", "not the authors' U-Net generator"),
+])
+def test_bad_files_are_refused_by_name_and_leave_nothing(tmp_path, model_server, name, message):
+    os.chdir(tmp_path)
+    with pytest.raises(InputError, match=message) as error:
+        pretrained_generator(name, str(tmp_path / "models"), model_server)
+    assert f"{model_server}/{name}.pth" in str(error.value)
+    assert os.listdir(tmp_path / "models" / "pretrained") == []
+    assert not os.path.exists(tmp_path / "pwned")
+
+
+def test_translate_with_a_pretrained_name(tmp_path, model_server):
+    Image.new("RGB", (300, 200), (120, 60, 30)).save(tmp_path / "photo.jpg")
+    result = run_script("translate.py", "--pretrained", "sat2map", "photo.jpg", "-o", "map.png",
+                        "--base-url", model_server, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "map.png").size == (256, 256)
+    assert os.path.isfile(tmp_path / "models" / "pretrained" / "sat2map.h5")
+    # Offline, a name not yet converted fails in one line.
+    result = run_script("translate.py", "--pretrained", "map2sat", "photo.jpg", "-o", "sat.png",
+                        "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot download" in result.stderr
