@@ -19,30 +19,33 @@ LAMBDA_L1 = 100.0  # weight of the L1 term
 
 @keras.saving.register_keras_serializable(package="pix2pix")
 class Adam(keras.optimizers.Adam):
-    """Adam exactly as the authors' PyTorch optimizer computes it.
+    """Adam exactly as the authors' PyTorch optimizer computes it, in one pass over the weights.
 
     Both divide the bias-corrected first moment by a square root of the second moment plus
     epsilon, but PyTorch adds epsilon after correcting the second moment for its bias, Keras
     before: their updates differ wherever a gradient is near epsilon. Adding
     epsilon * sqrt(1 - beta_2^t) where Keras adds epsilon gives PyTorch's update exactly.
+    TensorFlow's fused kernel then updates each weight and its two moments in a single pass,
+    where Keras's own update takes a dozen (a tenth of a 256x256 step's time, 57 million
+    weights).
     """
 
     def __init__(self, learning_rate=LEARNING_RATE, beta_1=BETA_1, epsilon=1e-8, **kwargs):
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, epsilon=epsilon, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
-        ops = keras.ops
-        gradient = ops.cast(gradient, variable.dtype)
-        step = ops.cast(self.iterations + 1, variable.dtype)
-        correction_1 = 1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
-        correction_2 = 1 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), step)
+        beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), step)
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
-        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
-        alpha = ops.cast(learning_rate, variable.dtype) * ops.sqrt(correction_2) / correction_1
-        epsilon = self.epsilon * ops.sqrt(correction_2)
-        self.assign_sub(variable, alpha * m / (ops.sqrt(v) + epsilon))
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=m.value.handle, v=v.value.handle, beta1_power=beta_1_power,
+            beta2_power=beta_2_power, lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype) * tf.sqrt(1 - beta_2_power),
+            grad=tf.cast(gradient, dtype))
 
 
 class Pix2Pix(keras.Model):
