@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import run_script
 from pix2pix.data import open_rgb
 from pix2pix.fullsize import (blend_tiles, generator_for_shape, generator_stride, pad_to_multiple,
                               tile_windows, translate_full_size, translate_full_size_uint8)
@@ -16,6 +17,13 @@ from pix2pix.networks import define_generator
 def g32():
     keras.utils.set_random_seed(0)
     return define_generator((32, 32, 3))
+
+
+@pytest.fixture(scope="module")
+def model_h5(g32, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "g.h5"
+    save_generator(g32, str(path), {"image_size": 32})
+    return path
 
 
 def random_image(height, width, seed=0):
@@ -137,3 +145,63 @@ def test_exif_orientation_is_honoured(tmp_path):
     upright = open_rgb(str(path))
     assert upright.size == (20, 30)  # width and height swapped
     assert np.array_equal(np.asarray(upright), np.rot90(stored_pixels, k=-1))
+
+
+def test_cli_full_size(model_h5, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(random_image(50, 75)).save(photo)
+    for flags in (["--full-size"], ["--tile", 32], ["--full-size", "--tile", 64, "--eval-mode"]):
+        out = tmp_path / "out.png"
+        result = run_script("translate.py", model_h5, photo, "-o", out, "--overwrite", *flags)
+        assert result.returncode == 0, result.stderr
+        assert Image.open(out).size == (75, 50)
+    # A phone photo stored sideways comes out upright, at its own size.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(random_image(50, 75)).save(tmp_path / "phone.jpg", exif=exif)
+    result = run_script("translate.py", model_h5, tmp_path / "phone.jpg", "--full-size")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "phone_translated.png").size == (50, 75)
+
+
+def test_cli_full_size_of_the_model_size_equals_the_ordinary_translation(model_h5, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(random_image(32, 32)).save(photo)
+    outputs = []
+    for name, flags in (("plain", []), ("full", ["--full-size"])):
+        result = run_script("translate.py", model_h5, photo, "-o", tmp_path / f"{name}.png",
+                            "--deterministic", *flags)
+        assert result.returncode == 0, result.stderr
+        outputs.append(np.asarray(Image.open(tmp_path / f"{name}.png")))
+    assert np.array_equal(*outputs)
+
+
+def test_cli_folder_keeps_each_image_size(model_h5, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(random_image(40, 100)).save(folder / "wide.png")
+    Image.fromarray(random_image(70, 20)).save(folder / "tall.png")
+    result = run_script("translate.py", model_h5, folder, "-o", tmp_path / "out", "--full-size")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "out" / "wide.png").size == (100, 40)
+    assert Image.open(tmp_path / "out" / "tall.png").size == (20, 70)
+
+
+@pytest.mark.parametrize("tile, words", [(48, "not a multiple"), (16, "below"), (0, "below"),
+                                         (-32, "below")])
+def test_cli_bad_tile_gives_one_line(model_h5, tmp_path, tile, words):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(random_image(50, 75)).save(photo)
+    result = run_script("translate.py", model_h5, photo, "-o", tmp_path / "out.png",
+                        "--tile", tile)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and words in result.stderr
+    assert f"--tile {tile}" in result.stderr and "32" in result.stderr
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_cli_full_size_is_not_for_datasets(model_h5, tiny_npz, tmp_path):
+    result = run_script("translate.py", model_h5, "--dataset", tiny_npz, "--full-size", "-o",
+                        tmp_path / "plot.png")
+    assert result.returncode == 1 and "--full-size" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
