@@ -3,6 +3,8 @@
     python translate.py models/model_109600.h5 satellite.jpg -o map.png
     python translate.py models/model_109600.h5 photos/ -o maps/          # a folder in, a folder out
     python translate.py models/model_109600.h5 --dataset data/maps_256.npz -o plot.png
+    python translate.py models/model_109600.h5 satellite.jpg --full-size -o map.png  # its own size
+    python translate.py models/model_109600.h5 big.jpg --tile 512 -o big_map.png     # in tiles
 """
 import argparse
 import os
@@ -13,15 +15,20 @@ from PIL import Image
 
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize
+from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
 from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
 
-def translate_file(g_model, image, out_path, mode):
-    """Translate an RGB PIL image (any size) and save the result at the model's size."""
-    size = g_model.input_shape[1]
-    generated = translate_uint8(g_model, resize(image, size)[np.newaxis], mode)[0]
+def translate_file(g_model, image, out_path, mode, full_size=False, tile=None):
+    """Translate an RGB PIL image (any size) and save the result: at the model's size, or with
+    `full_size` (or a `tile` size) at the image's own size."""
+    if full_size or tile is not None:
+        generated = translate_full_size_uint8(g_model, image, mode, tile)
+    else:
+        size = g_model.input_shape[1]
+        generated = translate_uint8(g_model, resize(image, size)[np.newaxis], mode)[0]
     with atomic_path(out_path) as tmp:
         Image.fromarray(generated).save(tmp)
 
@@ -39,7 +46,7 @@ def translate_dataset_pair(g_model, config, args):
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
 
-def translate_folder(g_model, folder, out_dir, overwrite, mode):
+def translate_folder(g_model, folder, out_dir, overwrite, mode, full_size=False, tile=None):
     """Translate every image of a folder into out_dir; an unreadable one is named and skipped."""
     paths = list_images(folder)
     if not paths:
@@ -57,16 +64,27 @@ def translate_folder(g_model, folder, out_dir, overwrite, mode):
         except InputError as e:
             print(f"skipping {e}", file=sys.stderr)
             continue
-        translate_file(g_model, image, out_path, mode)
+        translate_file(g_model, image, out_path, mode, full_size, tile)
         done += 1
     if not done:
         raise InputError(f"{folder}: none of its {len(paths)} images could be read")
     print(f"translated {done} of {len(paths)} images into {out_dir}")
 
 
+def load_checked(args):
+    """The generator, once --tile is known to fit it."""
+    g_model, config = load_generator(args.model)
+    if args.tile is not None:
+        check_tile(args.tile, generator_stride(g_model))
+    return g_model, config
+
+
 def main(args):
     if (args.input is None) == (args.dataset is None):
         raise InputError("give either an image or folder to translate, or --dataset")
+    if args.dataset and (args.full_size or args.tile is not None):
+        raise InputError("--full-size and --tile are for image files; --dataset pairs already "
+                         "have the model's size")
     if args.dataset:
         args.output = args.output or "translation.png"
         check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
@@ -74,14 +92,15 @@ def main(args):
         return translate_dataset_pair(g_model, config, args)
     if os.path.isdir(args.input):
         out_dir = args.output or args.input.rstrip("/") + "_translated"
-        g_model, _ = load_generator(args.model)
-        return translate_folder(g_model, args.input, out_dir, args.overwrite, args.mode)
+        g_model, _ = load_checked(args)
+        return translate_folder(g_model, args.input, out_dir, args.overwrite, args.mode,
+                                args.full_size, args.tile)
     output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
     check_output(output, args.overwrite, IMAGE_EXTENSIONS)
-    g_model, _ = load_generator(args.model)
+    g_model, _ = load_checked(args)
     if not os.path.isfile(args.input):
         raise InputError(f"{args.input}: no such file or folder")
-    translate_file(g_model, open_rgb(args.input), output, args.mode)
+    translate_file(g_model, open_rgb(args.input), output, args.mode, args.full_size, args.tile)
     print(f"translated {args.input} into {output}")
 
 
@@ -89,8 +108,10 @@ def build_parser():
     parser = argparse.ArgumentParser(
         description="Translate an image, a folder of images, or a dataset pair with a generator "
                     "saved by train.py. Any image size and mode is accepted: it is converted to "
-                    "RGB and resized to the model's input size. As in the paper, the generator "
-                    "runs with dropout and each image's own BatchNorm statistics.")
+                    "RGB, turned upright as its EXIF orientation says, and resized to the "
+                    "model's input size (or, with --full-size, translated at its own size). As "
+                    "in the paper, the generator runs with dropout and each image's own "
+                    "BatchNorm statistics.")
     parser.add_argument("model", help="generator file (models/model_<step>.h5)")
     parser.add_argument("input", nargs="?", help="image file or folder to translate")
     parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
@@ -98,6 +119,16 @@ def build_parser():
     parser.add_argument("--dataset", help="npz dataset: plot Source / Generated / Expected for "
                         "one of its pairs")
     parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
+    parser.add_argument("--full-size", action="store_true",
+                        help="translate each image at its own resolution instead of resizing it "
+                             "to the model's: it is padded (by reflection) to a multiple of the "
+                             "generator's stride (its size: 256 for a 256x256 model), "
+                             "translated, and cropped back")
+    parser.add_argument("--tile", type=int, metavar="N",
+                        help="translate at full size (implies --full-size) in overlapping N x N "
+                             "tiles, blended without seams, for images too large to translate "
+                             "at once; N must be a multiple of the generator's stride. Each tile "
+                             "gets its own BatchNorm statistics in the paper's modes")
     add_overwrite_flag(parser, "output files")
     add_mode_flags(parser)
     add_debug_flag(parser)

@@ -20,7 +20,7 @@ import warnings
 import zipfile
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from tqdm import tqdm
 
 from pix2pix.cli import InputError
@@ -41,7 +41,9 @@ DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "n
 # Images
 
 def open_rgb(path):
-    """Open any image file as an RGB PIL image (grayscale, RGBA, palette, 16-bit converted).
+    """Open any image file as an RGB PIL image (grayscale, RGBA, palette, 16-bit converted),
+    turned upright as its EXIF orientation says (a phone photo taken sideways is stored sideways
+    with a tag saying how to rotate it).
 
     An image whose header declares more than MAX_IMAGE_PIXELS pixels is refused before anything
     is decoded: a few kilobytes of PNG can otherwise unpack into gigabytes.
@@ -51,6 +53,7 @@ def open_rgb(path):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image.load()
+                image = upright(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grayscale: to 8 bits
                 array = np.asarray(image, dtype=np.float64)
                 top = 65535.0 if array.max() > 255 else 255.0
@@ -62,6 +65,15 @@ def open_rgb(path):
         raise InputError(f"{path}: cannot be read (permission denied)") from None
     except Exception as e:  # PIL raises many kinds for a damaged or foreign file
         raise InputError(f"{path}: not a readable image ({e})") from None
+
+
+def upright(image):
+    """The image turned as its EXIF orientation tag says; as stored if it has none, or if its
+    EXIF block is too damaged to read (the pixels are still good)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001  Pillow raises many kinds for a malformed EXIF block
+        return image
 
 
 def resize(image, size):
