@@ -8,9 +8,16 @@ import argparse
 import os
 import time
 
-from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.export import EXPORT_MODES, EXTENSIONS, FORMATS, check_export_output, export_generator
-from pix2pix.inference import load_generator
+# Before TensorFlow loads protobuf: tf2onnx rebuilds its graph's messages many times, and with
+# the default (upb) protobuf every copy of the weights stays alive until the conversion ends: a
+# 256x256 generator peaked at 17 GB of memory. With the pure-Python protobuf it peaks at 4.7 GB
+# and converts in half the time; the other formats take about a third longer with it.
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run  # noqa: E402
+from pix2pix.export import (EXPORT_MODES, EXTENSIONS, FORMATS, check_export_output,  # noqa: E402
+                            export_generator)
+from pix2pix.inference import load_generator  # noqa: E402
 
 
 def main(args):
