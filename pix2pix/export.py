@@ -35,7 +35,7 @@ class ImageNorm(keras.layers.Layer):
         self.epsilon = epsilon
 
     def build(self, input_shape):
-        # Same names and order as BatchNorm's first two weights, which are copied here.
+        # BatchNorm's scale and offset, copied here by `inference_model`.
         self.gamma = self.add_weight(shape=(input_shape[-1],), name="gamma", initializer="ones")
         self.beta = self.add_weight(shape=(input_shape[-1],), name="beta", initializer="zeros")
 
@@ -68,9 +68,12 @@ def inference_model(g_model, mode="deterministic"):
 
     copy = keras.models.clone_model(g_model, clone_function=clone)
     for layer in g_model.layers:
-        weights = layer.get_weights()
         new = copy.get_layer(layer.name)
-        new.set_weights(weights[:2] if isinstance(new, ImageNorm) else weights)
+        if isinstance(new, ImageNorm):
+            new.set_weights([keras.ops.convert_to_numpy(layer.gamma),
+                             keras.ops.convert_to_numpy(layer.beta)])
+        else:
+            new.set_weights(layer.get_weights())
     copy(keras.ops.zeros((1, *g_model.input_shape[1:])))  # Keras's ONNX export wants it called
     return copy
 

@@ -1,6 +1,7 @@
 """export.py: each exported file, run by its own runtime, translates as `translate_images` does."""
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -17,6 +18,7 @@ def model_file(tmp_path_factory):
     """A 32x32 generator whose every weight is non-trivial: random BatchNorm scales, offsets and
     moving averages, so that the deterministic and eval modes give clearly different images."""
     rng = np.random.default_rng(1)
+    keras.utils.set_random_seed(1)  # the same weights, and so the same differences, every run
     g_model = define_generator((32, 32, 3))
     for layer in g_model.layers:
         if isinstance(layer, BatchNorm):
@@ -125,6 +127,25 @@ def test_overwrite_replaces_a_saved_model(model_file, tmp_path):
     result = run_script("export.py", model_file, "-o", out, "--overwrite", "--mode", "eval")
     assert result.returncode == 0, result.stderr
     assert os.path.isfile(out / "saved_model.pb") and os.listdir(tmp_path) == ["saved"]
+
+
+@pytest.mark.parametrize("fmt", ["saved_model", "tflite"])
+def test_failed_export_leaves_the_old_output_and_nothing_else(model_file, tmp_path, monkeypatch,
+                                                              fmt):
+    out = tmp_path / ("out" + EXTENSIONS.get(fmt, ""))
+    old = out / "saved_model.pb" if fmt == "saved_model" else out
+    old.parent.mkdir(exist_ok=True)
+    old.write_text("old")
+
+    def fail_halfway(self, path, **kwargs):
+        with open(os.path.join(path, "saved_model.pb") if os.path.isdir(path) else path, "w") as f:
+            f.write("partial")
+        raise RuntimeError("the converter failed")
+
+    monkeypatch.setattr(keras.Model, "export", fail_halfway)
+    result = run_script("export.py", model_file, "--format", fmt, "-o", out, "--overwrite")
+    assert result.returncode == 1 and "the converter failed" in result.stderr
+    assert old.read_text() == "old" and os.listdir(tmp_path) == [out.name]
 
 
 def test_bad_model_is_one_line_and_leaves_nothing(tmp_path):
