@@ -162,3 +162,8 @@ def test_bad_model_is_one_line_and_leaves_nothing(tmp_path):
 def test_wrong_extension_refused(model_file, tmp_path):
     result = run_script("export.py", model_file, "--format", "tflite", "-o", tmp_path / "g.onnx")
     assert result.returncode == 1 and "use one of .tflite" in result.stderr
+
+
+def test_unknown_format_is_a_usage_error(model_file):
+    result = run_script("export.py", model_file, "--format", "pt2")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
