@@ -145,11 +145,20 @@ def test_page_translates_an_image_and_shows_errors(server, model_path, photo):
             sync_api.expect(page.locator("#error")).to_contain_text(
                 "huge.png: 1 MB is over the upload limit of 1 MB")
 
-            assert page_answers(server.url)  # still up, and the page still translates
-            page.set_input_files("#file", photo)
-            sync_api.expect(page.locator("#status")).to_contain_text("town.png: translated",
+            assert page_answers(server.url)  # still up, and the page still translates: a drop
+            with open(photo, "rb") as f:
+                encoded = base64.b64encode(f.read()).decode()
+            dropped = page.evaluate_handle("""([encoded, name]) => {
+                const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([bytes], name, {type: "image/png"}));
+                return transfer;
+            }""", [encoded, "dropped.png"])
+            page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+            sync_api.expect(page.locator("#status")).to_contain_text("dropped.png: translated",
                                                                      timeout=60_000)
             sync_api.expect(page.locator("#error")).to_be_empty()
+            assert np.array_equal(decode(page.get_attribute("#download", "href")), expected)
         finally:
             browser.close()
 
