@@ -11,7 +11,7 @@ import http.client
 import io
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
@@ -92,6 +92,22 @@ def post_headers_only(url, length):
         response = http.client.HTTPResponse(sock)
         response.begin()
         return response.status, json.loads(response.read())
+
+
+def wait_for_line(stream, text, timeout):
+    """The first line of stream holding text, or "" if it ends first (read in a thread, so that
+    the wait can time out)."""
+    lines = queue.Queue()
+
+    def read():
+        for line in stream:
+            lines.put(line)
+        lines.put("")
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        line = lines.get(timeout=timeout)
+        if not line or text in line:
+            return line
 
 
 def decode(data_url):
@@ -187,17 +203,18 @@ def test_server_refuses_bad_uploads_and_stays_up(server, photo):
 
 
 def test_serve_script_refuses_oversized_requests_and_stops_on_ctrl_c(model_path, tmp_path):
-    log = open(tmp_path / "stderr.txt", "w+")
-    process = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "serve.py"), model_path, "--port", "0",
-         "--max-upload", "0.5", "--mode", "deterministic"],
-        stdout=subprocess.PIPE, stderr=log, text=True,
-        # Ctrl-C must reach it even where this test runs with SIGINT ignored (a background job).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    stderr = tmp_path / "stderr.txt"
+    with open(stderr, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "serve.py"), model_path, "--port", "0",
+             "--max-upload", "0.5", "--mode", "deterministic"],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+            # Ctrl-C must reach it even where this test runs with SIGINT ignored (in the
+            # background), which Python would pass on to the server.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        ready, _, _ = select.select([process.stdout], [], [], 300)
-        line = process.stdout.readline() if ready else ""
-        assert "serving" in line, (line, log.seek(0), log.read())
+        line = wait_for_line(process.stdout, "serving", 300)
+        assert line, stderr.read_text()
         url = line.split(" at ")[1].split()[0]
         status, answer = post_headers_only(url, 600 * 1024)
         assert status == 413 and "0.59 MB is over the upload limit of 0.5 MB" in answer["error"]
@@ -208,9 +225,8 @@ def test_serve_script_refuses_oversized_requests_and_stops_on_ctrl_c(model_path,
         if process.poll() is None:
             process.kill()
             process.wait()
-    log.seek(0)
-    err = log.read()
-    assert "serve.py: interrupted" in err and "Traceback" not in err, err
+    assert "serve.py: interrupted" in stderr.read_text()
+    assert "Traceback" not in stderr.read_text()
 
 
 def test_serve_script_refuses_bad_arguments(model_path, tmp_path):
@@ -224,3 +240,9 @@ def test_serve_script_refuses_bad_arguments(model_path, tmp_path):
         port = taken.getsockname()[1]
         result = run_script("serve.py", model_path, "--port", port)
     assert result.returncode == 1 and f"127.0.0.1:{port}: cannot listen there" in result.stderr
+
+
+def test_serve_help_explains():
+    result = run_script("serve.py", "--help")
+    assert result.returncode == 0
+    assert all(flag in result.stdout for flag in ("--port", "--host", "--max-upload", "--mode"))
