@@ -2,6 +2,7 @@
 
     python serve.py models/model_109600.h5             # then open http://127.0.0.1:8000/
     python serve.py models/model_109600.h5 --port 8080 --mode deterministic
+    python serve.py --pretrained facades_label2photo     # one of the authors' generators
 
 Pick or drop an image on the page: it shows the source, as the model sees it, beside its
 translation, with a link to download the translation. Ctrl-C stops the server.
@@ -11,6 +12,7 @@ import os
 
 from pix2pix.cli import InputError, add_debug_flag, run
 from pix2pix.inference import add_mode_flags, load_generator
+from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
 from pix2pix.server import DEFAULT_MAX_UPLOAD, make_server
 
 
@@ -30,7 +32,9 @@ def main(args):
         raise InputError(f"--max-upload {args.max_upload}: give a size above 0 MB")
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: give a port from 0 to 65535")
-    serve(args.model, args)
+    if (args.model is None) == (args.pretrained is None):
+        raise InputError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+    serve(args.model or pretrained_generator(args.pretrained, base_url=args.base_url), args)
 
 
 def build_parser():
@@ -38,7 +42,8 @@ def build_parser():
         description="Serve a web page that translates images with a generator saved by "
                     "train.py: pick or drop an image, see its translation, download it. As in "
                     "translate.py, any image is converted to RGB and resized to the model's size.")
-    parser.add_argument("model", help="generator file (models/model_<step>.h5)")
+    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
+                        "left out with --pretrained")
     parser.add_argument("--port", type=int, default=8000,
                         help="port to listen on (default 8000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -47,6 +52,7 @@ def build_parser():
     parser.add_argument("--max-upload", type=float, default=DEFAULT_MAX_UPLOAD / 2 ** 20,
                         metavar="MB", help="largest image file accepted, in MB of 2^20 bytes "
                                            "(default %(default)g)")
+    add_pretrained_flags(parser)
     add_mode_flags(parser)
     add_debug_flag(parser)
     return parser

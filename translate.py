@@ -1,6 +1,7 @@
 """Translate images with a trained generator.
 
     python translate.py models/model_109600.h5 satellite.jpg -o map.png
+    python translate.py --pretrained sat2map satellite.jpg -o map.png   # the authors' generator
     python translate.py models/model_109600.h5 photos/ -o maps/          # a folder in, a folder out
     python translate.py models/model_109600.h5 --dataset data/maps_256.npz -o plot.png
     python translate.py models/model_109600.h5 satellite.jpg --full-size -o map.png  # its own size
@@ -18,6 +19,7 @@ from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_
 from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
 from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
+from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
 from pix2pix.storage import atomic_path, check_output
 
 
@@ -80,6 +82,13 @@ def load_checked(args):
 
 
 def main(args):
+    if args.pretrained:  # then the one positional argument is what to translate
+        if args.input is not None:
+            raise InputError("give a model file or --pretrained NAME, not both")
+        args.input, args.model = args.model, pretrained_generator(args.pretrained,
+                                                                  base_url=args.base_url)
+    elif args.model is None:
+        raise InputError("give a model file (models/model_<step>.h5) or --pretrained NAME")
     if (args.input is None) == (args.dataset is None):
         raise InputError("give either an image or folder to translate, or --dataset")
     if args.dataset and (args.full_size or args.tile is not None):
@@ -112,7 +121,8 @@ def build_parser():
                     "model's input size (or, with --full-size, translated at its own size). As "
                     "in the paper, the generator runs with dropout and each image's own "
                     "BatchNorm statistics.")
-    parser.add_argument("model", help="generator file (models/model_<step>.h5)")
+    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
+                        "left out with --pretrained")
     parser.add_argument("input", nargs="?", help="image file or folder to translate")
     parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
                         "plot (for --dataset)")
@@ -129,6 +139,7 @@ def build_parser():
                              "tiles, blended without seams, for images too large to translate "
                              "at once; N must be a multiple of the generator's stride. Each tile "
                              "gets its own BatchNorm statistics in the paper's modes")
+    add_pretrained_flags(parser)
     add_overwrite_flag(parser, "output files")
     add_mode_flags(parser)
     add_debug_flag(parser)

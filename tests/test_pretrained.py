@@ -58,7 +58,7 @@ def test_a_pretrained_generator_translates_as_the_authors_network(tmp_path, mode
 
 
 @pytest.mark.parametrize("name, message", [
-    ("day2night", "damaged or not a PyTorch .pth file"),
+    ("day2night", "a damaged or truncated zip"),
     ("facades_label2photo", "refused, its pickle asks for posix.system"),
     ("edges2shoes", "not the authors' U-Net generator"),
 ])
