@@ -63,7 +63,7 @@ class Pix2Pix(keras.Model):
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)  # mean over all patches
 
     def compile(self, d_optimizer, g_optimizer):
-        super().compile(optimizer=g_optimizer, jit_compile=False)
+        super().compile(optimizer=g_optimizer, jit_compile=False)  # XLA measured slower on CPU
         self.d_optimizer = d_optimizer
         # Their variables now rather than at the first update, which would trace the step twice.
         d_optimizer.build(self.discriminator.trainable_variables)

@@ -13,6 +13,9 @@ import keras
 from keras import layers
 
 
+DROPOUT = 0.5  # the generator's only noise: the rate of its dropout layers
+
+
 def init():
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
@@ -136,7 +139,7 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
                                    kernel_initializer=init(), name=f"decoder_{i}")(x)
         x = BatchNorm(name=f"decoder_{i}_norm")(x)
         if 2 <= i <= depth - 4:
-            x = layers.Dropout(0.5)(x)
+            x = layers.Dropout(DROPOUT)(x)
         x = layers.Concatenate()([skips.pop(), x])
     x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
