@@ -24,7 +24,8 @@ from pix2pix.data import MAX_IMAGE_PIXELS, load_pair, load_real_samples, open_rg
 from pix2pix.inference import load_generator, save_generator
 from pix2pix.networks import define_discriminator, define_generator
 
-SCRIPTS = ["prepare_dataset.py", "plot_samples.py", "train.py", "translate.py", "evaluate.py"]
+SCRIPTS = ["prepare_dataset.py", "plot_samples.py", "train.py", "translate.py", "evaluate.py",
+           "export.py", "serve.py"]
 
 
 def assert_fails(result, *names, code=1):

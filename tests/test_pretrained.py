@@ -83,3 +83,13 @@ def test_translate_with_a_pretrained_name(tmp_path, model_server):
                         "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "cannot download" in result.stderr
+
+
+def test_a_model_file_or_a_pretrained_name_not_both(tmp_path):
+    for script, args in (("translate.py", ["g.h5", "photo.jpg", "--pretrained", "sat2map"]),
+                         ("serve.py", ["g.h5", "--pretrained", "sat2map"]),
+                         ("serve.py", [])):
+        result = run_script(script, *args, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and "--pretrained NAME" in result.stderr
+    assert not os.path.exists(tmp_path / "models")  # nothing downloaded
