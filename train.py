@@ -17,7 +17,7 @@ import argparse
 import glob
 import os
 
-from pix2pix.checkpoint import find_checkpoint
+from pix2pix.checkpoint import find_checkpoint, merge_settings, read_settings
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
 from pix2pix.gan import LAMBDA_L1, define_gan
@@ -26,24 +26,53 @@ from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, de
 from pix2pix.storage import check_folder
 from pix2pix.training import seed_everything, train
 
+# The run's settings, recorded in its checkpoint: name -> (flag, default). Their flags default
+# to None, so that --resume can tell the ones given from the ones left out, which take the
+# checkpoint's values; the defaults below fill in what is left.
+SETTINGS = {"dataset": (None, None), "size": ("--size", 256), "reverse": ("--reverse", False),
+            "batch_size": ("--batch-size", 1), "epochs": ("--epochs", 100),
+            "decay_epochs": ("--decay-epochs", 0), "jitter": ("--no-jitter", True),
+            "patch": ("--patch", 70), "precision": ("--precision", "float32"),
+            "lambda_l1": ("--lambda-l1", LAMBDA_L1), "ngf": ("--ngf", 64), "ndf": ("--ndf", 64)}
+
+
+def check_values(args):
+    """Refuse values out of range, among those given."""
+    for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.decay_epochs is not None and args.decay_epochs < 0:
+        raise InputError("--decay-epochs cannot be negative")
+    if args.lambda_l1 is not None and args.lambda_l1 < 0:
+        raise InputError("--lambda-l1 cannot be negative")
+
+
+def run_settings(args):
+    """The settings given, merged with the checkpoint's when resuming, defaults filled in."""
+    given = {name: getattr(args, name) for name in SETTINGS}
+    given["dataset"] = os.path.realpath(args.dataset)
+    checkpoint = args.resume and find_checkpoint(args.out)
+    if checkpoint:
+        given = merge_settings(given, read_settings(checkpoint), checkpoint,
+                               {name: flag for name, (flag, _) in SETTINGS.items()},
+                               longer=("epochs", "decay_epochs"))
+    elif args.resume:
+        print(f"no checkpoint in {args.out}; starting a new run")
+    return {name: default if given[name] is None else given[name]
+            for name, (_, default) in SETTINGS.items()}
+
 
 def main(args):
-    for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.decay_epochs < 0:
-        raise InputError("--decay-epochs cannot be negative")
-    if args.lambda_l1 < 0:
-        raise InputError("--lambda-l1 cannot be negative")
+    check_values(args)
     check_folder(args.out)
+    settings = run_settings(args)
     resuming = args.resume and find_checkpoint(args.out)
-    if args.resume and not resuming:
-        print(f"no checkpoint in {args.out}; starting a new run")
     if not (resuming or args.overwrite) and \
             glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
         raise InputError(f"{args.out}: already holds trained models (model_*.h5); add --resume "
                          f"to continue that run, --overwrite to train over it, or choose another "
                          f"--out")
+    args = argparse.Namespace(**{**vars(args), **settings, "dataset": args.dataset})
     if args.seed is not None:
         seed_everything(args.seed)
     dataset = load_dataset(args.dataset, args.size)
@@ -65,8 +94,8 @@ def main(args):
     train(gan_model, dataset, n_epochs=args.epochs,
           decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
           save_every=args.save_every, checkpoint_every=args.checkpoint_every,
-          jitter=not args.no_jitter, config=config, seed=args.seed, resume=args.resume,
-          workers=args.workers)
+          jitter=args.jitter, config=config, settings=settings, seed=args.seed,
+          resume=args.resume, workers=args.workers)
 
 
 def build_parser():
@@ -77,41 +106,44 @@ def build_parser():
                     "every epoch and on Ctrl-C, and every step's losses in models/losses.csv.")
     parser.add_argument("dataset", help="npz file from prepare_dataset.py, or a folder of "
                         "side-by-side pair images (read as needed: any number of images fits)")
-    parser.add_argument("--epochs", type=int, default=100,
+    parser.add_argument("--epochs", type=int,
                         help="epochs at the full learning rate 2e-4 (default 100)")
-    parser.add_argument("--decay-epochs", type=int, default=0,
+    parser.add_argument("--decay-epochs", type=int,
                         help="further epochs over which the rate falls linearly to zero (default "
                              "0; the paper's recipe is --epochs 100 --decay-epochs 100)")
-    parser.add_argument("--batch-size", type=int, default=1, help="pairs per step (default 1, "
+    parser.add_argument("--batch-size", type=int, help="pairs per step (default 1, "
                         "as the paper; it used 4 for edges2shoes)")
-    parser.add_argument("--no-jitter", action="store_true",
+    parser.add_argument("--no-jitter", dest="jitter", action="store_false", default=None,
                         help="turn off the paper's random jitter (resize to 286/256, random "
                              "crop) and mirroring of each training pair")
-    parser.add_argument("--patch", type=int, default=70, choices=sorted(PATCH_LAYERS),
+    parser.add_argument("--patch", type=int, choices=sorted(PATCH_LAYERS),
                         help="receptive field of the discriminator in pixels (default 70, the "
                              "paper's choice; 1, 16 and 286 are the others of its study)")
-    parser.add_argument("--ngf", type=int, default=64,
+    parser.add_argument("--ngf", type=int,
                         help="width of G's first layer, doubling up to 8x deeper in (default 64, "
                              "the paper's)")
-    parser.add_argument("--ndf", type=int, default=64,
+    parser.add_argument("--ndf", type=int,
                         help="width of D's first layer, doubling up to 8x (default 64)")
-    parser.add_argument("--lambda-l1", type=float, default=LAMBDA_L1,
+    parser.add_argument("--lambda-l1", type=float,
                         help=f"weight of the L1 term in G's loss (default {LAMBDA_L1:g}, the "
                              f"paper's lambda)")
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+    parser.add_argument("--precision", choices=PRECISIONS,
                         help="float32 (default, the paper's) or bfloat16: mixed precision, "
                              "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
                              "CPUs without it; the weights stay float32 either way")
-    parser.add_argument("--size", type=int, default=256,
+    parser.add_argument("--size", type=int,
                         help="image size when training from a folder (default 256)")
     parser.add_argument("--save-every", type=int, default=10,
                         help="save the generator and a plot every N epochs (default 10)")
     parser.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                         help="save a full checkpoint every N steps (default: every epoch)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from the checkpoint in --out, if there is one")
+                        help="continue from the checkpoint in --out, if there is one, with the "
+                             "settings it records (dataset, size, direction, batch size, epochs, "
+                             "jitter, patch, precision, lambda, widths): flags that contradict "
+                             "them are refused; --epochs and --decay-epochs may be raised")
     parser.add_argument("--out", default="models", help="output folder (default models)")
-    parser.add_argument("--reverse", action="store_true",
+    parser.add_argument("--reverse", action="store_true", default=None,
                         help="translate right to left (maps: map -> satellite)")
     parser.add_argument("--workers", type=int, default=4,
                         help="background threads preparing batches (default 4)")

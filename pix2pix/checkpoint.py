@@ -2,8 +2,9 @@
 
 One H5 file holds both networks' weights (BatchNorm statistics and dropout seeds included), both
 optimizers' states (Adam's moments and step counts), and the loop's own state as JSON (epoch,
-step, learning-rate schedule, random generator state, the current epoch's order). It is written
-to a temporary file and renamed, so the previous checkpoint stays until the new one is complete.
+step, learning-rate schedule, random generator state, the current epoch's order, and the run's
+settings: dataset, batch size, jitter, widths, ...). It is written to a temporary file and renamed,
+so the previous checkpoint stays until the new one is complete.
 """
 import json
 import os
@@ -56,6 +57,50 @@ def load_checkpoint(path, gan_model):
             return json.loads(f.attrs["state"])
     except (OSError, KeyError) as e:
         raise InputError(f"{path}: not a readable checkpoint ({e})") from None
+
+
+def read_settings(path):
+    """The settings of the run that wrote the checkpoint at `path` ({} for a checkpoint written
+    before they were recorded), read without building any model."""
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(f.attrs["state"]).get("settings", {})
+    except (OSError, KeyError, ValueError) as e:
+        raise InputError(f"{path}: not a readable checkpoint ({e})") from None
+
+
+def merge_settings(given, recorded, path, flags, longer=()):
+    """The settings of a resumed run: the checkpoint's `recorded` ones, where `given` (None for
+    each one left out) agrees with them or only raises one of `longer` (to train longer).
+
+    Anything else would quietly change the run half-way (another batch size or jitter
+    misaligns the rest of the epoch), so it is refused with one line naming the flag, from
+    `flags` (setting name -> flag; None for the positional dataset). A setting the checkpoint
+    does not record (one written by an older version) is taken as given.
+    """
+    merged = dict(given)
+    for name, value in given.items():
+        if name not in recorded:
+            continue
+        old = recorded[name]
+        if value is None or value == old:
+            merged[name] = old
+        elif name in longer and value > old:
+            merged[name] = value
+        elif flags[name] is None:
+            raise InputError(f"{value}: not the dataset of the run in {path} ({old}); "
+                             f"a different dataset would misalign the epoch's order")
+        elif isinstance(value, bool):
+            raise InputError(f"{flags[name]} contradicts the checkpoint ({path}), whose run was "
+                             f"started without it; leave it out to continue the run")
+        elif name in longer:
+            raise InputError(f"{flags[name]} {value} is less than the checkpoint's {old} "
+                             f"({path}); leave it out to continue the run, or raise it to train "
+                             f"longer")
+        else:
+            raise InputError(f"{flags[name]} {value} contradicts the checkpoint's {old} "
+                             f"({path}); leave it out to continue the run")
+    return merged
 
 
 def find_checkpoint(out_dir):

@@ -3,8 +3,10 @@ built-in synthetic set.
 
 A pair image holds the source on the left half and the target on the right half, as every
 pix2pix dataset does (maps: satellite | map; facades: photo | labels). The training arrays are
-kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the targets. They are scaled to
-[-1, 1] one batch at a time (`scale_images`), since the float32 copy of maps would be 1.7 GB.
+kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the targets (float32 arrays
+of values 0-255, as the seed tutorial's code saves them, are converted on loading). They are
+scaled to [-1, 1] one batch at a time (`scale_images`), since the float32 copy of maps would be
+1.7 GB.
 """
 import collections
 import copy
@@ -143,7 +145,10 @@ def save_dataset(path, src_images, tar_images):
 
 
 def load_real_samples(path):
-    """Load the training arrays of an npz file: (sources, targets), uint8, (N, size, size, 3)."""
+    """Load the training arrays of an npz file: (sources, targets), uint8, (N, size, size, 3).
+
+    float32 arrays of values 0-255, as the seed tutorial's code saves them (keras img_to_array),
+    are rounded to uint8, with a one-line note on stderr; anything else is refused."""
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as f:
@@ -166,14 +171,40 @@ def load_real_samples(path):
                              f"can run any code); a dataset holds uint8 image arrays") from None
         raise InputError(f"{path}: not a readable npz file ({e})") from None
     for name, array in (("arr_0", src), ("arr_1", tar)):
-        if array.dtype != np.uint8 or array.ndim != 4 or array.shape[3] != 3 \
-                or array.shape[1] != array.shape[2]:
-            raise InputError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3), "
-                             f"found {array.dtype} {array.shape}")
+        if array.dtype not in (np.uint8, np.float32) or array.ndim != 4 or array.shape[3] != 3 \
+                or array.shape[1] != array.shape[2] or not in_byte_range(array):
+            found = f"{array.dtype} {array.shape}"
+            if array.dtype == np.float32 and array.size:
+                found += f" with values from {array.min():g} to {array.max():g}"
+            raise InputError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3) "
+                             f"(or float32 with values 0-255, as keras img_to_array gives), "
+                             f"found {found}")
     if src.shape != tar.shape or len(src) == 0:
         raise InputError(f"{path}: arr_0 and arr_1 must hold the same number (> 0) of same-sized "
                          f"images, found {src.shape} and {tar.shape}")
+    if src.dtype == np.float32 or tar.dtype == np.float32:
+        print(f"note: {path}: float32 images with values 0-255 (as the tutorial's code saves "
+              f"them), converted to uint8", file=sys.stderr)
+        src, tar = to_uint8(src), to_uint8(tar)
     return src, tar
+
+
+def in_byte_range(array):
+    """uint8, or float32 with every value in [0, 255] (NaN is not), and not all in [0, 1]:
+    images scaled to [0, 1] are not what the tutorial's code saves."""
+    if array.dtype != np.float32 or array.size == 0:
+        return True
+    low, high = array.min(), array.max()
+    return bool(low >= 0 and 1 < high <= 255)
+
+
+def to_uint8(images):
+    """float32 [0, 255] -> uint8, rounded and clipped, in place (the float array is a copy
+    loaded from the file); uint8 as it is."""
+    if images.dtype == np.uint8:
+        return images
+    np.rint(images, out=images)
+    return np.clip(images, 0, 255, out=images).astype(np.uint8)
 
 
 def scale_images(images):

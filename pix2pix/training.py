@@ -83,12 +83,15 @@ class StopRequest:
 
 def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
           out_dir="models", save_every=10, checkpoint_every=None, jitter=True, config=None,
-          seed=None, resume=False, workers=4):
+          seed=None, resume=False, workers=4, settings=None):
     """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data).
 
     Saves the generator every `save_every` epochs and at the end, a full checkpoint every
     `checkpoint_every` steps (default: every epoch) and on Ctrl-C, and every step's losses in
     <out_dir>/losses.csv. With `resume`, continues from <out_dir>/checkpoint.h5 if there is one.
+    The checkpoint records the run's `settings` (the caller's: dataset, networks, ...) with the
+    loop's own; a resume whose batch size, jitter, image size or number of pairs differs from
+    the checkpoint's is refused, as it would misalign the rest of the epoch.
     Returns the path of the last saved model.
     """
     g_model = gan_model.generator
@@ -104,13 +107,21 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
     checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
     # Where the run stands: the epoch in progress, the batches of it done, its order and seed.
     state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
+    settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),
+                    batch_size=n_batch, jitter=jitter, epochs=n_epochs, decay_epochs=decay_epochs)
     if resume and find_checkpoint(out_dir):
         state = load_checkpoint(checkpoint_path, gan_model)
         rng.bit_generator.state = state.pop("rng")
+        recorded = state.pop("settings", {})
+        for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
+            if name in recorded and recorded[name] != settings[name]:
+                raise InputError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
+                                 f"one {settings[name]}; resume it as it was started")
         print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
 
     def checkpoint():
-        save_checkpoint(checkpoint_path, gan_model, dict(state, rng=rng.bit_generator.state))
+        save_checkpoint(checkpoint_path, gan_model,
+                        dict(state, settings=settings, rng=rng.bit_generator.state))
 
     model_path = None
     quiet_steps = 0  # consecutive steps with D's losses near zero

@@ -269,8 +269,10 @@ def write_npz(path, kind):
         np.savez(path, images=src, maps=tar)
     elif kind == "different_counts":
         np.savez(path, src, tar[:2])
-    elif kind == "wrong_dtype":
-        np.savez(path, src.astype(np.float32), tar.astype(np.float32))
+    elif kind == "wrong_dtype":  # scaled to [-1, 1] (float32 0-255 is accepted: the tutorial's)
+        np.savez(path, src / 127.5 - 1, tar / 127.5 - 1)
+    elif kind == "float_out_of_range":  # 16-bit values
+        np.savez(path, src.astype(np.float32) * 257, tar.astype(np.float32))
     elif kind == "wrong_rank":
         np.savez(path, src[0], tar[0])
     elif kind == "no_pairs":
@@ -290,7 +292,8 @@ def write_npz(path, kind):
 
 
 NPZ_CASES = {"no_arrays": "arr_0 and arr_1", "different_counts": "same number",
-             "wrong_dtype": "uint8", "wrong_rank": "uint8 images of shape", "no_pairs": "(> 0)",
+             "wrong_dtype": "uint8", "float_out_of_range": "values 0-255",
+             "wrong_rank": "uint8 images of shape", "no_pairs": "(> 0)",
              "truncated": "truncated", "pickle": "never loaded", "npy": "not an npz file",
              "not_npz": "not an npz file"}
 
