@@ -26,8 +26,8 @@ class Adam(keras.optimizers.Adam):
     before: their updates differ wherever a gradient is near epsilon. Adding
     epsilon * sqrt(1 - beta_2^t) where Keras adds epsilon gives PyTorch's update exactly.
     TensorFlow's fused kernel then updates each weight and its two moments in a single pass,
-    where Keras's own update takes a dozen (a tenth of a 256x256 step's time, 57 million
-    weights).
+    where Keras's own update takes a dozen (for 60 million weights, 18% of a 256x256 step's
+    operations against 5%).
     """
 
     def __init__(self, learning_rate=LEARNING_RATE, beta_1=BETA_1, epsilon=1e-8, **kwargs):
