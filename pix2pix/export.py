@@ -6,17 +6,14 @@ default translation is not: it normalises each image with its own BatchNorm stat
 for "deterministic" exports the generator is first rebuilt with each BatchNorm replaced by an
 `ImageNorm` layer doing exactly that in inference mode, and each Dropout by nothing.
 """
-import contextlib
 import os
-import shutil
-import tempfile
 import warnings
 
 import keras
 
 from pix2pix.cli import InputError
 from pix2pix.networks import BatchNorm
-from pix2pix.storage import WRITE_ERRORS, atomic_path, check_folder, check_output
+from pix2pix.storage import atomic_folder, atomic_path, check_folder, check_output
 
 # Our format names -> Keras's; a SavedModel is a folder, the others are one file each.
 FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
@@ -93,47 +90,6 @@ def check_export_output(path, fmt, overwrite=False):
             # --overwrite replaces a SavedModel, never a folder of something else.
             raise InputError(f"{path}: is a folder that holds no SavedModel; not replacing it")
     check_folder(os.path.dirname(os.path.abspath(path)), path)
-
-
-@contextlib.contextmanager
-def atomic_folder(path):
-    """`atomic_path` for a folder: yield an empty temporary folder beside `path`, and once the
-    block succeeds, move it onto `path` (an old folder there is moved aside first, then
-    deleted). A failed block leaves `path` as it was and no temporary folder behind."""
-    parent, name = os.path.split(os.path.abspath(path))
-    tmp = old = None
-    try:
-        check_folder(parent, path)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".tmp")
-        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        yield tmp
-        for folder, _, files in os.walk(tmp):  # on disk before the rename makes it visible
-            for file in files:
-                with open(os.path.join(folder, file), "rb") as f:
-                    os.fsync(f.fileno())
-        if os.path.lexists(path):
-            # Two renames, not one: a folder cannot be renamed over a non-empty one.
-            old = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".old")
-            os.replace(path, old)
-            try:
-                os.replace(tmp, path)
-            except OSError:
-                os.replace(old, path)  # put the old one back
-                old = None
-                raise
-        else:
-            os.replace(tmp, path)
-    except OSError as e:
-        if e.errno not in WRITE_ERRORS:
-            raise
-        raise InputError(f"{path}: could not be written ({e.strerror or e})") from e
-    finally:
-        for folder in (tmp, old):
-            if folder and os.path.exists(folder):
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def export_generator(g_model, path, fmt="saved_model", mode="deterministic"):

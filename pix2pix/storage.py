@@ -2,6 +2,7 @@
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 
 from pix2pix.cli import InputError
@@ -69,3 +70,44 @@ def atomic_path(path):
     finally:
         if tmp and os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """`atomic_path` for a folder: yield an empty temporary folder beside `path`, and once the
+    block succeeds, move it onto `path` (an old folder there is moved aside first, then
+    deleted). A failed block leaves `path` as it was and no temporary folder behind."""
+    parent, name = os.path.split(os.path.abspath(path))
+    tmp = old = None
+    try:
+        check_folder(parent, path)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".tmp")
+        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        yield tmp
+        for folder, _, files in os.walk(tmp):  # on disk before the rename makes it visible
+            for file in files:
+                with open(os.path.join(folder, file), "rb") as f:
+                    os.fsync(f.fileno())
+        if os.path.lexists(path):
+            # Two renames, not one: a folder cannot be renamed over a non-empty one.
+            old = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".old")
+            os.replace(path, old)
+            try:
+                os.replace(tmp, path)
+            except OSError:
+                os.replace(old, path)  # put the old one back
+                old = None
+                raise
+        else:
+            os.replace(tmp, path)
+    except OSError as e:
+        if e.errno not in WRITE_ERRORS:
+            raise
+        raise InputError(f"{path}: could not be written ({e.strerror or e})") from e
+    finally:
+        for folder in (tmp, old):
+            if folder and os.path.exists(folder):
+                shutil.rmtree(folder, ignore_errors=True)
