@@ -39,6 +39,22 @@ def check_folder(folder, path=None):
         raise InputError(f"{path}: cannot write there: no permission to write in {existing}")
 
 
+def give_usual_permissions(path, mode):
+    """mkstemp and mkdtemp make their results private: give `path` the permissions a plain
+    open() or mkdir() would, `mode` less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
+def raise_write_error(path, error):
+    """A failure of the system (disk full, no permission) as an InputError naming `path`;
+    any other OSError as it is."""
+    if error.errno not in WRITE_ERRORS:
+        raise error
+    raise InputError(f"{path}: could not be written ({error.strerror or error})") from error
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; once the block succeeds, move it onto `path`.
@@ -56,17 +72,13 @@ def atomic_path(path):
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".tmp{ext}")
         os.close(fd)
-        umask = os.umask(0)  # mkstemp makes the file private; give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        give_usual_permissions(tmp, 0o666)
         yield tmp
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
-        if e.errno not in WRITE_ERRORS:
-            raise
-        raise InputError(f"{path}: could not be written ({e.strerror or e})") from e
+        raise_write_error(path, e)
     finally:
         if tmp and os.path.exists(tmp):
             os.remove(tmp)
@@ -83,9 +95,7 @@ def atomic_folder(path):
         check_folder(parent, path)
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".tmp")
-        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
+        give_usual_permissions(tmp, 0o777)
         yield tmp
         for folder, _, files in os.walk(tmp):  # on disk before the rename makes it visible
             for file in files:
@@ -104,9 +114,7 @@ def atomic_folder(path):
         else:
             os.replace(tmp, path)
     except OSError as e:
-        if e.errno not in WRITE_ERRORS:
-            raise
-        raise InputError(f"{path}: could not be written ({e.strerror or e})") from e
+        raise_write_error(path, e)
     finally:
         for folder in (tmp, old):
             if folder and os.path.exists(folder):
