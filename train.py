@@ -4,6 +4,7 @@
     python train.py data/maps_256.npz --reverse      # map -> satellite
     python train.py data/maps_256.npz --epochs 100 --decay-epochs 100   # the paper's recipe
     python train.py data/edges2shoes/train --batch-size 4               # streamed from a folder
+    python train.py data/maps_256.npz --distribute mirrored --batch-size 4   # all local GPUs
 
 The algorithm, as in the paper:
   1. D, a 70x70 PatchGAN, sees (source, target) pairs and labels every patch real (1) or fake (0).
@@ -11,20 +12,25 @@ The algorithm, as in the paper:
      and to stay close to the target (L1, weight 100).
   3. Each step computes G(source) once, updates D on the real and the generated pair, then G
      through the updated D: one compiled call of the composite model (pix2pix/gan.py).
-Every --save-every epochs the generator is saved as models/model_<step>.h5 with a plot.
+Every --save-every epochs the generator is saved as models/model_<step>.h5 with a plot;
+`tensorboard --logdir models/logs` shows the losses and samples as it trains.
 """
 import argparse
 import glob
 import os
 
+import pix2pix  # noqa: F401  first: it imports Keras and TensorFlow quietly
+import keras
+
 from pix2pix.checkpoint import find_checkpoint, merge_settings, read_settings
 from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
+from pix2pix.distribute import DISTRIBUTIONS, make_strategy
 from pix2pix.gan import LAMBDA_L1, define_gan
 from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_generator,
                               set_precision)
 from pix2pix.storage import check_folder
-from pix2pix.training import seed_everything, train
+from pix2pix.training import train
 
 # The run's settings, recorded in its checkpoint: name -> (flag, default). Their flags default
 # to None, so that --resume can tell the ones given from the ones left out, which take the
@@ -33,7 +39,8 @@ SETTINGS = {"dataset": (None, None), "size": ("--size", 256), "reverse": ("--rev
             "batch_size": ("--batch-size", 1), "epochs": ("--epochs", 100),
             "decay_epochs": ("--decay-epochs", 0), "jitter": ("--no-jitter", True),
             "patch": ("--patch", 70), "precision": ("--precision", "float32"),
-            "lambda_l1": ("--lambda-l1", LAMBDA_L1), "ngf": ("--ngf", 64), "ndf": ("--ndf", 64)}
+            "lambda_l1": ("--lambda-l1", LAMBDA_L1), "ngf": ("--ngf", 64), "ndf": ("--ndf", 64),
+            "distribute": ("--distribute", "none")}
 
 
 def check_values(args):
@@ -41,6 +48,8 @@ def check_values(args):
     for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.sample_every < 0:
+        raise InputError("--sample-every cannot be negative")
     if args.decay_epochs is not None and args.decay_epochs < 0:
         raise InputError("--decay-epochs cannot be negative")
     if args.lambda_l1 is not None and args.lambda_l1 < 0:
@@ -73,21 +82,25 @@ def main(args):
                          f"to continue that run, --overwrite to train over it, or choose another "
                          f"--out")
     args = argparse.Namespace(**{**vars(args), **settings, "dataset": args.dataset})
+    strategy = make_strategy(args.distribute)  # first: it sets up TensorFlow's devices
+    if args.batch_size % strategy.num_replicas_in_sync:
+        raise InputError(f"--batch-size {args.batch_size} cannot be split evenly across "
+                         f"{strategy.num_replicas_in_sync} replicas")
     if args.seed is not None:
-        seed_everything(args.seed)
-    dataset = load_dataset(args.dataset, args.size)
-    if args.reverse:
-        dataset = dataset.reversed()
+        keras.utils.set_random_seed(args.seed)
+    dataset, val = load_pairs(args)
     image_shape = dataset.image_shape
     print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
-          f"{' (reversed: right half -> left half)' if args.reverse else ''}")
+          f"{' (reversed: right half -> left half)' if args.reverse else ''}"
+          f"{f', on {strategy.num_replicas_in_sync} replicas' if args.distribute != 'none' else ''}")
     set_precision(args.precision)
-    try:
-        d_model = define_discriminator(image_shape, ndf=args.ndf, patch=args.patch)
-        g_model = define_generator(image_shape, ngf=args.ngf)
-    except ValueError as e:
-        raise InputError(f"{args.dataset}: {e}") from None
-    gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
+    with strategy.scope():
+        try:
+            d_model = define_discriminator(image_shape, ndf=args.ndf, patch=args.patch)
+            g_model = define_generator(image_shape, ngf=args.ngf)
+        except ValueError as e:
+            raise InputError(f"{args.dataset}: {e}") from None
+        gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
               "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,
               "lambda_l1": args.lambda_l1}
@@ -95,7 +108,22 @@ def main(args):
           decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
           save_every=args.save_every, checkpoint_every=args.checkpoint_every,
           jitter=args.jitter, config=config, settings=settings, seed=args.seed,
-          resume=args.resume, workers=args.workers)
+          resume=args.resume, workers=args.workers, strategy=strategy, logdir=args.logdir,
+          sample_every=args.sample_every, val=val)
+
+
+def load_pairs(args):
+    """The training pairs and the held-out ones (--val, or None), in the run's direction."""
+    dataset = load_dataset(args.dataset, args.size)
+    val = load_dataset(args.val, dataset.image_shape[0]) if args.val else None
+    if val is not None and val.image_shape != dataset.image_shape:
+        raise InputError(f"--val {args.val}: images of {val.image_shape[0]}x"
+                         f"{val.image_shape[1]}, the run trains at {dataset.image_shape[0]}x"
+                         f"{dataset.image_shape[1]}")
+    if args.reverse:
+        dataset = dataset.reversed()
+        val = val.reversed() if val else None
+    return dataset, val
 
 
 def build_parser():
@@ -143,6 +171,20 @@ def build_parser():
                              "jitter, patch, precision, lambda, widths): flags that contradict "
                              "them are refused; --epochs and --decay-epochs may be raised")
     parser.add_argument("--out", default="models", help="output folder (default models)")
+    parser.add_argument("--logdir", help="TensorBoard logs: losses and learning rate every "
+                        "step, samples, held-out scores (default <out>/logs)")
+    parser.add_argument("--sample-every", type=int, default=1000, metavar="STEPS",
+                        help="log a few source / generated / target images to TensorBoard "
+                             "every N steps (default 1000; 0: never)")
+    parser.add_argument("--val", metavar="DATA",
+                        help="held-out pairs (npz or folder): their MAE, PSNR and SSIM are "
+                             "printed and logged at every save, and TensorBoard's samples "
+                             "come from them")
+    parser.add_argument("--distribute", choices=DISTRIBUTIONS,
+                        help="train on all GPUs of this machine (mirrored) or on several "
+                             "machines, each started with its own TF_CONFIG (multiworker); "
+                             "--batch-size is the global batch, split across the devices, and "
+                             "BatchNorm pools their statistics (default none)")
     parser.add_argument("--reverse", action="store_true", default=None,
                         help="translate right to left (maps: map -> satellite)")
     parser.add_argument("--workers", type=int, default=4,

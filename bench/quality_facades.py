@@ -20,6 +20,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -31,7 +32,7 @@ from pix2pix.networks import (PRECISIONS, define_discriminator,  # noqa: E402
                               define_generator, set_precision)
 from pix2pix.plotting import plt, plot_translations  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
-from pix2pix.training import seed_everything, train  # noqa: E402
+from pix2pix.training import train  # noqa: E402
 
 
 def plot_losses(losses, path, window=50):
@@ -66,7 +67,7 @@ def main():
         print(f"skipped: {os.path.normpath(args.data)} is absent (the facades dataset)")
         return
 
-    seed_everything(args.seed)
+    keras.utils.set_random_seed(args.seed)
     set_precision(args.precision)
     dataset = load_dataset(os.path.join(args.data, "train"), args.size).reversed()
     test_photos, test_labels = load_images(os.path.join(args.data, "test"), args.size)

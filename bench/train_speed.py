@@ -4,7 +4,7 @@
 
 At 256x256 and 128x128, batch 1, float32, it times the reference step (bench/reference.py: the
 authors' networks and optimize_parameters() in PyTorch, in its own process) and then this
-project's step (`Pix2Pix.train_on_batch`, as train.py runs it), one after the other, --rounds
+project's step (`Pix2Pix.train_step` through `distributed_step`, as train.py runs it), one after the other, --rounds
 times, since this machine's speed drifts. It prints seconds per step, the ratio of ours to the
 reference's, and the fraction of the arithmetic floor reached: the step's GFLOP (counted from
 the networks: G forward once and backward twice over, D forward three times and backward four
@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.reference import add_torch_flag, reference_seconds  # noqa: E402
+from pix2pix.distribute import distributed_step, make_strategy  # noqa: E402
 from pix2pix.gan import define_gan  # noqa: E402
 from pix2pix.networks import (PRECISIONS, define_discriminator, define_generator,  # noqa: E402
                               set_precision)
@@ -66,13 +67,14 @@ def measure(size, precision, warmup, steps):
     shape = (size, size, 3)
     g_model, d_model = define_generator(shape), define_discriminator(shape)
     gan_model = define_gan(g_model, d_model, shape)
+    step = distributed_step(gan_model, make_strategy())
     rng = np.random.default_rng(0)
     source, target = rng.uniform(-1, 1, (2, 8, 1) + shape).astype(np.float32)
     for i in range(warmup):
-        gan_model.train_on_batch(source[i % 8], target[i % 8])
+        step(source[i % 8], target[i % 8])
     start = time.perf_counter()
     for i in range(steps):
-        gan_model.train_on_batch(source[i % 8], target[i % 8])
+        step(source[i % 8], target[i % 8])
     seconds = (time.perf_counter() - start) / steps
     gflop = 3 * forward_gflop(g_model) + 8 * forward_gflop(d_model)
     set_precision("float32")

@@ -60,7 +60,6 @@ class Pix2Pix(keras.Model):
         self.generator = g_model
         self.discriminator = d_model
         self.lambda_l1 = lambda_l1
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)  # mean over all patches
 
     def compile(self, d_optimizer, g_optimizer):
         super().compile(optimizer=g_optimizer, jit_compile=False)  # XLA measured slower on CPU
@@ -71,28 +70,34 @@ class Pix2Pix(keras.Model):
 
     def train_step(self, data):
         source, target, _ = keras.utils.unpack_x_y_sample_weight(data)
-        G, D, bce = self.generator, self.discriminator, self.bce
+        G, D = self.generator, self.discriminator
+        # Under tf.distribute this replica holds 1/replicas of the batch and the optimizers sum
+        # the replicas' gradients: each replica's count for its share of the batch's mean.
+        share = tf.constant(1.0 / tf.distribute.get_replica_context().num_replicas_in_sync)
         with tf.GradientTape() as g_tape:
             # 1. G(x), once: both updates use it.
             generated = G(source, training=True)
             # 2. D learns to tell the real pair (1) from the generated one (0). Each pair goes
             #    through D in its own call, so each is normalized with its own statistics.
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                fake = D([source, generated], training=True)
-                real = D([source, target], training=True)
-                d_fake = bce(keras.ops.zeros_like(fake), fake)
-                d_real = bce(keras.ops.ones_like(real), real)
+                d_fake = bce(D([source, generated], training=True), 0.0)
+                d_real = bce(D([source, target], training=True), 1.0)
                 d_loss = 0.5 * (d_fake + d_real)
             d_weights = D.trainable_variables
-            self.d_optimizer.apply(d_tape.gradient(d_loss, d_weights), d_weights)
+            self.d_optimizer.apply(d_tape.gradient(d_loss, d_weights, share), d_weights)
             # 3. G learns to make the updated D answer "real", and to stay near the target.
-            fake = D([source, generated], training=True)
-            g_gan = bce(keras.ops.ones_like(fake), fake)
+            g_gan = bce(D([source, generated], training=True), 1.0)
             g_l1 = keras.ops.mean(keras.ops.abs(target - generated))
             g_loss = g_gan + self.lambda_l1 * g_l1
         g_weights = G.trainable_variables
-        self.optimizer.apply(g_tape.gradient(g_loss, g_weights), g_weights)
+        self.optimizer.apply(g_tape.gradient(g_loss, g_weights, share), g_weights)
         return {"d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1, "g": g_loss}
+
+
+def bce(logits, label):
+    """Binary cross-entropy of D's decisions (logits) against one label, mean over all patches."""
+    labels = keras.ops.full_like(logits, label)
+    return keras.ops.mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
 
 
 def define_gan(g_model, d_model, image_shape, lambda_l1=LAMBDA_L1):

@@ -10,6 +10,7 @@ check their outputs against PyTorch's to 1e-5.
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 
@@ -29,6 +30,8 @@ class BatchNorm(layers.BatchNormalization):
       translates with each image's statistics, and a frozen network must still compute so.
     - The moving averages are updated only while the layer is trainable, and the moving variance
       takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
+    - Under tf.distribute (pix2pix/distribute.py) the statistics are those of the whole batch,
+      pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm) does.
     """
 
     def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
@@ -39,9 +42,12 @@ class BatchNorm(layers.BatchNormalization):
             return super().call(inputs, training=False)
         # In float32 even under mixed precision, as Keras's own layer computes it.
         x = keras.ops.cast(inputs, "float32")
-        mean, variance = keras.ops.moments(x, axes=[0, 1, 2], synchronized=self.synchronized)
+        # Under tf.distribute the batch is split across replicas: pool their statistics.
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context else 1
+        mean, variance = keras.ops.moments(x, axes=[0, 1, 2], synchronized=replicas > 1)
         if self.trainable:
-            n = keras.ops.cast(keras.ops.prod(keras.ops.shape(x)[:-1]), "float32")
+            n = keras.ops.cast(keras.ops.prod(keras.ops.shape(x)[:-1]) * replicas, "float32")
             unbiased = variance * n / keras.ops.maximum(n - 1.0, 1.0)
             momentum = self.momentum
             self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))

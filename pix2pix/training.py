@@ -1,30 +1,27 @@
 """The pix2pix training loop: epochs of shuffled, jittered pairs, one compiled step each
-(`Pix2Pix.train_step` in pix2pix/gan.py), with the learning-rate schedule, saved models,
-checkpoints, resuming and the loss log around it.
+(`Pix2Pix.train_step` in pix2pix/gan.py, split across devices by pix2pix/distribute.py), with
+the learning-rate schedule, saved models, checkpoints, resuming and the logs around it.
 """
-import csv
 import glob
 import math
 import os
 import signal
 
-import keras
 import numpy as np
+import tensorflow as tf
 from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
 from pix2pix.cli import InputError
 from pix2pix.data import iterate_batches, load_batch, unscale_images
+from pix2pix.distribute import distributed_step, is_chief, shared_seed
 from pix2pix.gan import LEARNING_RATE
-from pix2pix.inference import save_generator, translate_images
+from pix2pix.inference import save_generator, translate_images, translate_uint8
+from pix2pix.logs import SCORES, RunLogs
+from pix2pix.metrics import image_scores
 from pix2pix.plotting import plot_translations
 
-LOSSES = ("d_real", "d_fake", "g_gan", "g_l1", "g")  # what each step logs, as the step names them
-
-
-def seed_everything(seed):
-    """Seed Python, NumPy and the Keras backend, so that a run can be repeated."""
-    keras.utils.set_random_seed(seed)
+N_SAMPLES = 3  # pairs in each plot and TensorBoard image
 
 
 def learning_rate(epoch, n_epochs, decay_epochs):
@@ -33,31 +30,33 @@ def learning_rate(epoch, n_epochs, decay_epochs):
     return LEARNING_RATE * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
 
 
-def summarize_performance(step, g_model, dataset, out_dir, config, rng, n_samples=3):
-    """Save the generator as models/model_<step>.h5 and a plot of a few random translations."""
-    indices = rng.choice(len(dataset), size=min(n_samples, len(dataset)), replace=False)
-    src, tar = load_batch(dataset, indices)
-    gen = translate_images(g_model, src)
+def save_results(step, g_model, dataset, out_dir, config, val, logs):
+    """Save the generator as models/model_<step>.h5 and a plot of a few translations of
+    training pairs (chosen by the step, so every worker draws the same numbers); with
+    held-out pairs `val`, log their scores. Returns the model's path."""
+    indices = np.random.default_rng(step).choice(len(dataset), min(N_SAMPLES, len(dataset)),
+                                                 replace=False)
+    source, target = load_batch(dataset, indices)
+    generated = translate_images(g_model, source)
     plot_path = os.path.join(out_dir, f"plot_{step:06d}.png")
-    plot_translations(unscale_images(src), unscale_images(gen), unscale_images(tar), plot_path)
+    plot_translations(*map(unscale_images, (source, generated, target)), plot_path)
     model_path = os.path.join(out_dir, f"model_{step:06d}.h5")
     save_generator(g_model, model_path, dict(config, step=step))
-    return model_path, plot_path
+    tqdm.write(f"epoch {config['epoch']}: saved {model_path} and {plot_path}")
+    if val is not None:
+        scores = image_scores(translate_uint8(g_model, val[0]), val[1])
+        scores = {name: float(np.mean(scores[name])) for name in SCORES}
+        logs.scores(step, scores)
+        tqdm.write("held out: " + ", ".join(f"{name} {value:.4g}"
+                                            for name, value in scores.items()))
+    return model_path
 
 
-def open_loss_log(out_dir, resume_step):
-    """The per-step loss log; on resume, rows past the checkpoint's step are dropped."""
-    path = os.path.join(out_dir, "losses.csv")
-    rows = []
-    if resume_step and os.path.isfile(path):
-        with open(path, newline="") as f:
-            rows = [r for r in csv.reader(f)][1:]
-        rows = [r for r in rows if r and int(r[0]) <= resume_step]
-    log_file = open(path, "w", newline="")
-    log = csv.writer(log_file)
-    log.writerow(["step", "epoch", *LOSSES])
-    log.writerows(rows)
-    return log_file, log
+def log_images(step, g_model, samples, logs):
+    """A few pairs as TensorBoard sees them: source | generated | target."""
+    source, target = samples
+    generated = translate_images(g_model, source)
+    logs.images(step, *map(unscale_images, (source, generated, target)))
 
 
 class StopRequest:
@@ -81,54 +80,97 @@ class StopRequest:
         signal.signal(signal.SIGINT, self.previous)
 
 
-def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
-          out_dir="models", save_every=10, checkpoint_every=None, jitter=True, config=None,
-          seed=None, resume=False, workers=4, settings=None):
+def start_state(checkpoint_path, gan_model, settings, rng, resume):
+    """Where the run stands: the epoch in progress, the batches of it done, its order and
+    jitter seed; from the checkpoint when resuming (with `rng`'s state), else at the start.
+    A resume whose batch size, jitter, image size or number of pairs differs from the
+    checkpoint's is refused, as it would misalign the rest of the epoch."""
+    state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
+    if not (resume and os.path.isfile(checkpoint_path)):
+        return state
+    state = load_checkpoint(checkpoint_path, gan_model)
+    rng.bit_generator.state = state.pop("rng")
+    recorded = state.pop("settings", {})
+    for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
+        if name in recorded and recorded[name] != settings[name]:
+            raise InputError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
+                             f"one {settings[name]}; resume it as it was started")
+    print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
+    return state
+
+
+def check_losses(losses, step, checkpoint_path):
+    """Stop a diverged run before it overwrites the last good checkpoint."""
+    if not all(map(math.isfinite, losses.values())):
+        raise InputError(f"training diverged at step {step} (losses {losses}); the last good "
+                         f"checkpoint is kept in {checkpoint_path}")
+
+
+class DiscriminatorWatch:
+    """D answering perfectly for long means G no longer gets a useful signal: warn once."""
+
+    def __init__(self, patience=1000):
+        self.patience, self.quiet_steps = patience, 0
+
+    def update(self, losses, step):
+        quiet = max(losses["d_real"], losses["d_fake"]) < 0.01
+        self.quiet_steps = self.quiet_steps + 1 if quiet else 0
+        if self.quiet_steps == self.patience:
+            tqdm.write(f"warning: D's losses have stayed near zero for {self.patience} steps "
+                       f"(step {step}); this run has probably failed (G's samples are too "
+                       f"easy to tell apart)")
+
+
+def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1, out_dir="models",
+          save_every=10, checkpoint_every=None, jitter=True, config=None, seed=None,
+          resume=False, workers=4, settings=None, strategy=None, logdir=None,
+          sample_every=1000, val=None):
     """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data).
 
     Saves the generator every `save_every` epochs and at the end, a full checkpoint every
-    `checkpoint_every` steps (default: every epoch) and on Ctrl-C, and every step's losses in
-    <out_dir>/losses.csv. With `resume`, continues from <out_dir>/checkpoint.h5 if there is one.
-    The checkpoint records the run's `settings` (the caller's: dataset, networks, ...) with the
-    loop's own; a resume whose batch size, jitter, image size or number of pairs differs from
-    the checkpoint's is refused, as it would misalign the rest of the epoch.
+    `checkpoint_every` steps (default: every epoch) and on Ctrl-C, every step's losses in
+    <out_dir>/losses.csv and TensorBoard logs in `logdir` (default <out_dir>/logs), with a few
+    translations every `sample_every` steps and, given held-out pairs `val` (a dataset), their
+    scores at every save. With `resume`, continues from <out_dir>/checkpoint.h5 if there is
+    one; the checkpoint records the run's `settings` (the caller's: dataset, networks, ...)
+    with the loop's own. With a `strategy` (pix2pix/distribute.py, the networks built in its
+    scope) each batch is split across its replicas and only the chief writes files.
     Returns the path of the last saved model.
     """
-    g_model = gan_model.generator
-    rng = np.random.default_rng(seed)
+    strategy = strategy or tf.distribute.get_strategy()
+    chief = is_chief(strategy)
     steps_per_epoch = len(dataset) // n_batch
     if steps_per_epoch == 0:
         raise InputError(f"the dataset has {len(dataset)} pairs, fewer than one batch of {n_batch}")
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
-    os.makedirs(out_dir, exist_ok=True)
-    for leftover in glob.glob(os.path.join(glob.escape(out_dir), ".*.tmp.*")):
-        os.remove(leftover)  # the temporary file of a save that a crash cut short
-    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
-    # Where the run stands: the epoch in progress, the batches of it done, its order and seed.
-    state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
     settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),
                     batch_size=n_batch, jitter=jitter, epochs=n_epochs, decay_epochs=decay_epochs)
-    if resume and find_checkpoint(out_dir):
-        state = load_checkpoint(checkpoint_path, gan_model)
-        rng.bit_generator.state = state.pop("rng")
-        recorded = state.pop("settings", {})
-        for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
-            if name in recorded and recorded[name] != settings[name]:
-                raise InputError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
-                                 f"one {settings[name]}; resume it as it was started")
-        print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
+    if chief:
+        os.makedirs(out_dir, exist_ok=True)
+        for leftover in glob.glob(os.path.join(glob.escape(out_dir), ".*.tmp.*")):
+            os.remove(leftover)  # the temporary file of a save that a crash cut short
+    checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
+    rng = np.random.default_rng(shared_seed(strategy, seed))
+    state = start_state(checkpoint_path, gan_model, settings, rng, resume)
+    step = distributed_step(gan_model, strategy)
+    shown = val if val is not None else dataset  # the pairs TensorBoard shows
+    samples = load_batch(shown, range(min(N_SAMPLES, len(shown))))
+    if val is not None:
+        val = tuple(map(np.stack, zip(*(val[i] for i in range(len(val))))))
 
     def checkpoint():
-        save_checkpoint(checkpoint_path, gan_model,
-                        dict(state, settings=settings, rng=rng.bit_generator.state))
+        if chief:
+            logs.flush()
+            save_checkpoint(checkpoint_path, gan_model,
+                            dict(state, settings=settings, rng=rng.bit_generator.state))
 
     model_path = None
-    quiet_steps = 0  # consecutive steps with D's losses near zero
-    log_file, log = open_loss_log(out_dir, state["step"])
+    watch = DiscriminatorWatch()
+    logs = RunLogs(out_dir, logdir or os.path.join(out_dir, "logs"), state["step"], write=chief)
     bar = tqdm(total=steps_per_epoch * total_epochs, initial=state["step"], unit="step",
-               desc="training")
-    with log_file, bar, StopRequest() as stop:
+               desc="training", disable=not chief)
+    with logs, bar, StopRequest() as stop:
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, n_epochs, decay_epochs)
             gan_model.d_optimizer.learning_rate = rate
@@ -136,44 +178,29 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
             if state["order"] is None:  # a new epoch: new order, new crops and flips
                 state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
                              jitter_seed=int(rng.integers(2 ** 63)) if jitter else None)
-            batches = iterate_batches(dataset, state["order"], n_batch, state["batch"],
-                                      state["jitter_seed"], workers)
-            for src, tar in batches:
-                logs = gan_model.train_on_batch(src, tar, return_dict=True)
-                losses = {name: float(logs[name]) for name in LOSSES}
-                if not all(map(math.isfinite, losses.values())):
-                    raise InputError(f"training diverged at step {state['step'] + 1} (losses "
-                                     f"{losses}); the last good checkpoint is kept in "
-                                     f"{checkpoint_path}")
+            for source, target in iterate_batches(dataset, state["order"], n_batch,
+                                                  state["batch"], state["jitter_seed"], workers):
+                losses = step(source, target)
+                check_losses(losses, state["step"] + 1, checkpoint_path)
                 state["step"] += 1
                 state["batch"] += 1
-                step = state["step"]
-                log.writerow([step, epoch + 1, *(f"{x:.5f}" for x in losses.values())])
+                logs.step(state["step"], epoch + 1, losses, rate)
                 bar.set_postfix(epoch=epoch + 1, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
                                 d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
                 bar.update()
-                # D answering perfectly for long means G no longer gets a useful signal.
-                quiet_steps = quiet_steps + 1 if max(losses['d_real'], losses['d_fake']) < 0.01 else 0
-                if quiet_steps == 1000:
-                    tqdm.write(f"warning: D's losses have stayed near zero for 1000 steps (step "
-                               f"{step}); this run has probably failed (G's samples are too easy "
-                               f"to tell apart)")
-                if checkpoint_every and step % checkpoint_every == 0:
-                    log_file.flush()
+                watch.update(losses, state["step"])
+                if chief and sample_every and state["step"] % sample_every == 0:
+                    log_images(state["step"], gan_model.generator, samples, logs)
+                if checkpoint_every and state["step"] % checkpoint_every == 0:
                     checkpoint()
                 if stop.requested:
-                    break
-            if stop.requested:
-                log_file.flush()
-                checkpoint()
-                tqdm.write(f"saved {checkpoint_path}; continue with --resume")
-                raise KeyboardInterrupt
+                    checkpoint()
+                    tqdm.write(f"saved {checkpoint_path}; continue with --resume")
+                    raise KeyboardInterrupt
             state.update(epoch=epoch + 1, batch=0, order=None, jitter_seed=None)
-            log_file.flush()
-            if (epoch + 1) % save_every == 0 or epoch + 1 == total_epochs:
-                model_path, plot_path = summarize_performance(
-                    state["step"], g_model, dataset, out_dir, dict(config, epoch=epoch + 1), rng)
-                tqdm.write(f"epoch {epoch + 1}: saved {model_path} and {plot_path}")
+            if chief and ((epoch + 1) % save_every == 0 or epoch + 1 == total_epochs):
+                model_path = save_results(state["step"], gan_model.generator, dataset, out_dir,
+                                          dict(config, epoch=epoch + 1), val, logs)
             if not checkpoint_every:
                 checkpoint()
     return model_path

@@ -58,7 +58,7 @@ def test_train_translate_evaluate(tiny_npz, tmp_path):
                          "--seed", 0)
     assert result.returncode == 0, result.stderr
     names = sorted(os.listdir(out))
-    assert names == ["checkpoint.h5", "losses.csv", "model_000008.h5", "model_000016.h5",
+    assert names == ["checkpoint.h5", "logs", "losses.csv", "model_000008.h5", "model_000016.h5",
                      "plot_000008.png", "plot_000016.png"]
     model = out / "model_000016.h5"
     g, config = load_generator(str(model))

@@ -166,6 +166,6 @@ def test_generator_learns_the_synthetic_task(tmp_path, precision):
     print(errors)
     assert errors["model"] < 0.5 * errors["untrained"]
     assert errors["model"] < 0.5 * errors["source"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.h5", "losses.csv",
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.h5", "logs", "losses.csv",
                                                           "model_000300.h5", "plot_000300.png"]
     assert len((tmp_path / "losses.csv").read_text().splitlines()) == 301

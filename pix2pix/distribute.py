@@ -1,0 +1,91 @@
+"""Training on several devices or machines, with TensorFlow's tf.distribute.
+
+Every replica (a GPU, or a machine's devices) holds a copy of both networks and gets its slice of
+each global batch; the optimizers sum the replicas' gradients (pix2pix/gan.py scales each loss by
+1 / replicas, so the sum is the batch's mean) and BatchNorm pools its statistics across replicas
+(pix2pix/networks.py). A run on 2 replicas with a global batch of 2 therefore computes what one
+device computes with a batch of 2.
+
+- "mirrored": all devices of this machine (MirroredStrategy);
+- "multiworker": several machines, each started with its own TF_CONFIG as TensorFlow defines it
+  (MultiWorkerMirroredStrategy); every worker reads the same data and keeps the same order, and
+  only the chief writes models, checkpoints and logs.
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from pix2pix import muted_stderr
+from pix2pix.cli import InputError
+
+DISTRIBUTIONS = ("none", "mirrored", "multiworker")
+
+
+def make_strategy(distribution="none", devices=None):
+    """The tf.distribute strategy for `distribution`; `devices` (mirrored only) names the
+    devices to use, all GPUs (or the CPU) by default. Create it before any other TensorFlow
+    operation: a multi-machine strategy configures TensorFlow as it starts."""
+    with muted_stderr():
+        if distribution == "mirrored":
+            return tf.distribute.MirroredStrategy(devices)
+        if distribution == "multiworker":
+            if "TF_CONFIG" not in os.environ:
+                raise InputError("--distribute multiworker needs TF_CONFIG, the cluster and "
+                                 "this worker's place in it, as TensorFlow defines it")
+            try:
+                return tf.distribute.MultiWorkerMirroredStrategy()
+            except (ValueError, KeyError) as e:
+                raise InputError(f"--distribute multiworker: TF_CONFIG does not describe a "
+                                 f"cluster ({e})") from None
+    return tf.distribute.get_strategy()  # the default: one device, no distribution
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's files: always, except on the non-chief workers."""
+    return strategy.extended.should_checkpoint
+
+
+def shared_seed(strategy, seed):
+    """One seed for every worker, so that all read the same pairs in the same order: the
+    given one, or else replica 0's (the chief's) own random draw."""
+    if seed is not None:
+        return seed
+    seed = int(np.random.default_rng().integers(2 ** 31))
+
+    def replica_0_seed():
+        first = tf.distribute.get_replica_context().replica_id_in_sync_group == 0
+        return tf.where(first, tf.constant(seed, tf.int64), tf.constant(0, tf.int64))
+    return int(strategy.reduce("SUM", strategy.run(replica_0_seed), axis=None))
+
+
+def distributed_step(gan_model, strategy):
+    """`step(source, target)`: one training step (`Pix2Pix.train_step`) on a global batch of
+    NumPy arrays, split across the replicas; returns the losses, averaged over the replicas."""
+    replicas = strategy.num_replicas_in_sync
+
+    def split(batch):
+        def replica_slice(context):
+            n = len(batch) // replicas
+            i = context.replica_id_in_sync_group
+            return tf.constant(batch[i * n:(i + 1) * n])
+        return strategy.experimental_distribute_values_from_function(replica_slice)
+
+    def replica_step(source, target):
+        losses = gan_model.train_step((source, target))
+        return tf.distribute.get_replica_context().all_reduce("MEAN", losses)
+
+    @tf.function
+    def compiled_step(source, target):
+        losses = strategy.run(replica_step, args=(source, target))
+        return strategy.experimental_local_results(losses)[0]  # equal on every replica
+
+    def step(source, target):
+        if len(source) % replicas:
+            raise InputError(f"a batch of {len(source)} pairs cannot be split evenly across "
+                               f"{replicas} replicas; choose a --batch-size that is a multiple "
+                               f"of {replicas}")
+        return {name: float(value) for name, value in
+                compiled_step(split(source), split(target)).items()}
+
+    return step

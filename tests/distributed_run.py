@@ -1,0 +1,51 @@
+"""A small training run in a process of its own, for tests/test_distribute.py: a distributed
+strategy configures TensorFlow as it starts, which a test process has done long before.
+
+    python tests/distributed_run.py OUT VARIABLES [--distribute mirrored --cpus 2]
+
+Trains 32x32 networks (no dropout at this size) for 2 epochs of 8 synthetic pairs at a global
+batch of 2, without jitter, and saves every variable of the run (networks and optimizers) into
+the npz file VARIABLES. A multiworker run reads its cluster from TF_CONFIG.
+"""
+import argparse
+import os
+import sys
+
+parser = argparse.ArgumentParser()
+parser.add_argument("out")
+parser.add_argument("variables")
+parser.add_argument("--distribute", default="none")
+parser.add_argument("--cpus", type=int, default=1, help="logical CPU devices to make")
+args = parser.parse_args()
+
+import tensorflow as tf  # noqa: E402
+
+if args.cpus > 1:  # before TensorFlow starts its devices
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpus)
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pix2pix.distribute import make_strategy  # noqa: E402
+
+devices = [f"/cpu:{i}" for i in range(args.cpus)] if args.distribute == "mirrored" else None
+strategy = make_strategy(args.distribute, devices)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pix2pix.data import PairArrays, synthetic_dataset  # noqa: E402
+from pix2pix.gan import define_gan  # noqa: E402
+from pix2pix.networks import define_discriminator, define_generator  # noqa: E402
+from pix2pix.training import train  # noqa: E402
+
+shape = (32, 32, 3)
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
+                           shape)
+train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=2, n_batch=2,
+      jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0)
+variables = (gan_model.variables + gan_model.d_optimizer.variables
+             + gan_model.optimizer.variables)
+np.savez(args.variables, *[keras.ops.convert_to_numpy(v) for v in variables])

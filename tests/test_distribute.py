@@ -1,0 +1,102 @@
+"""Training on several devices and machines (tf.distribute) computes what one device computes,
+and only the chief writes. Each run is a process of its own (tests/distributed_run.py)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import ROOT, run_script
+
+RUN = os.path.join(ROOT, "tests", "distributed_run.py")
+
+
+def start(out, variables, *flags, tf_config=None):
+    env = dict(os.environ)
+    env.pop("TF_CONFIG", None)
+    if tf_config:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    return subprocess.Popen([sys.executable, RUN, str(out), str(variables), *flags], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process):
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    return out
+
+
+def load(path):
+    with np.load(path) as f:
+        return [f[f"arr_{i}"] for i in range(len(f.files))]
+
+
+def largest_difference(a, b):
+    assert len(a) == len(b)
+    return max(float(np.max(np.abs(x.astype(np.float64) - y))) for x, y in zip(a, b))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mirrored_on_two_devices_computes_what_one_device_computes(tmp_path):
+    one = start(tmp_path / "one", tmp_path / "one.npz")
+    finish(one)
+    two = start(tmp_path / "two", tmp_path / "two.npz", "--distribute", "mirrored", "--cpus", "2")
+    finish(two)
+    single, mirrored = load(tmp_path / "one.npz"), load(tmp_path / "two.npz")
+    # The weights moved, and both runs moved them alike: batches split across the replicas,
+    # gradients summed, BatchNorm's statistics pooled.
+    assert largest_difference(single, load_untrained(tmp_path)) > 1e-2
+    assert largest_difference(single, mirrored) < 1e-4
+    losses = [(tmp_path / name / "losses.csv").read_text().splitlines()
+              for name in ("one", "two")]
+    assert len(losses[0]) == len(losses[1]) == 9  # 8 pairs / 2 x 2 epochs, and the header
+    for row_one, row_two in zip(losses[0][1:], losses[1][1:]):  # step, epoch, the losses
+        assert np.allclose(np.array(row_one.split(","), float),
+                           np.array(row_two.split(","), float), atol=1e-4)
+
+
+def load_untrained(tmp_path):
+    """The networks as the runs start them (seeded alike): the first checkpoint's networks
+    differ from them, which is what a run that trained at all shows."""
+    import keras
+    from pix2pix.gan import define_gan
+    from pix2pix.networks import define_discriminator, define_generator
+    shape = (32, 32, 3)
+    keras.utils.set_random_seed(0)
+    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
+                           shape)
+    variables = gan_model.variables + gan_model.d_optimizer.variables + \
+        gan_model.optimizer.variables
+    return [keras.ops.convert_to_numpy(v) for v in variables]
+
+
+def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
+    workers = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
+    processes = [start(tmp_path / f"out{i}", tmp_path / f"worker{i}.npz",
+                       "--distribute", "multiworker",
+                       tf_config={"cluster": {"worker": workers},
+                                  "task": {"type": "worker", "index": i}})
+                 for i in range(2)]
+    for process in processes:
+        finish(process)
+    chief, other = load(tmp_path / "worker0.npz"), load(tmp_path / "worker1.npz")
+    assert largest_difference(chief, other) == 0
+    assert largest_difference(chief, load_untrained(tmp_path)) > 1e-2
+    assert sorted(os.listdir(tmp_path / "out0")) == ["checkpoint.h5", "logs", "losses.csv",
+                                                     "model_000008.h5", "plot_000008.png"]
+    assert not (tmp_path / "out1").exists()
+
+
+def test_multiworker_without_a_cluster_is_refused(tiny_npz, tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    result = run_script("train.py", tiny_npz, "--distribute", "multiworker", "--out", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("train.py: error: --distribute multiworker needs TF_CONFIG")
+    assert not os.listdir(tmp_path)
