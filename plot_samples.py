@@ -6,15 +6,16 @@ import argparse
 
 import numpy as np
 
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_real_samples
+from pix2pix.errors import Pix2PixError
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_samples
 from pix2pix.storage import check_output
 
 
 def main(args):
     if args.n < 1:
-        raise InputError(f"-n must be at least 1, got {args.n}")
+        raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
     src, tar = load_real_samples(args.dataset)
     rng = np.random.default_rng(args.seed)

@@ -18,8 +18,9 @@ import glob
 import os
 
 from pix2pix.checkpoint import find_checkpoint, merge_settings, read_settings
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
+from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LAMBDA_L1, define_gan
 from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_generator,
                               set_precision)
@@ -40,11 +41,11 @@ def check_values(args):
     """Refuse values out of range, among those given."""
     for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+            raise Pix2PixError(f"--{name.replace('_', '-')} must be at least 1")
     if args.decay_epochs is not None and args.decay_epochs < 0:
-        raise InputError("--decay-epochs cannot be negative")
+        raise Pix2PixError("--decay-epochs cannot be negative")
     if args.lambda_l1 is not None and args.lambda_l1 < 0:
-        raise InputError("--lambda-l1 cannot be negative")
+        raise Pix2PixError("--lambda-l1 cannot be negative")
 
 
 def run_settings(args):
@@ -69,9 +70,9 @@ def main(args):
     resuming = args.resume and find_checkpoint(args.out)
     if not (resuming or args.overwrite) and \
             glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
-        raise InputError(f"{args.out}: already holds trained models (model_*.h5); add --resume "
-                         f"to continue that run, --overwrite to train over it, or choose another "
-                         f"--out")
+        raise Pix2PixError(f"{args.out}: already holds trained models (model_*.h5); add --resume "
+                           f"to continue that run, --overwrite to train over it, or choose another "
+                           f"--out")
     args = argparse.Namespace(**{**vars(args), **settings, "dataset": args.dataset})
     if args.seed is not None:
         seed_everything(args.seed)
@@ -86,7 +87,7 @@ def main(args):
         d_model = define_discriminator(image_shape, ndf=args.ndf, patch=args.patch)
         g_model = define_generator(image_shape, ngf=args.ngf)
     except ValueError as e:
-        raise InputError(f"{args.dataset}: {e}") from None
+        raise Pix2PixError(f"{args.dataset}: {e}") from None
     gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
               "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,

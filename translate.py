@@ -14,8 +14,9 @@ import sys
 import numpy as np
 from PIL import Image
 
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize
+from pix2pix.errors import Pix2PixError
 from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
 from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
@@ -42,7 +43,7 @@ def translate_dataset_pair(g_model, config, args):
     check_fits(g_model, src, args.dataset)
     index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
     if not 0 <= index < len(src):
-        raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
+        raise Pix2PixError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
     src, tar = src[[index]], tar[[index]]
     plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
@@ -52,9 +53,9 @@ def translate_folder(g_model, folder, out_dir, overwrite, mode, full_size=False,
     """Translate every image of a folder into out_dir; an unreadable one is named and skipped."""
     paths = list_images(folder)
     if not paths:
-        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        raise Pix2PixError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise InputError(f"{out_dir}: is a file; give a folder for the translations")
+        raise Pix2PixError(f"{out_dir}: is a file; give a folder for the translations")
     outputs = [os.path.join(out_dir, os.path.splitext(os.path.basename(p))[0] + ".png")
                for p in paths]
     for out_path in outputs:
@@ -63,13 +64,13 @@ def translate_folder(g_model, folder, out_dir, overwrite, mode, full_size=False,
     for path, out_path in zip(paths, outputs):
         try:
             image = open_rgb(path)
-        except InputError as e:
+        except Pix2PixError as e:
             print(f"skipping {e}", file=sys.stderr)
             continue
         translate_file(g_model, image, out_path, mode, full_size, tile)
         done += 1
     if not done:
-        raise InputError(f"{folder}: none of its {len(paths)} images could be read")
+        raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
     print(f"translated {done} of {len(paths)} images into {out_dir}")
 
 
@@ -84,16 +85,16 @@ def load_checked(args):
 def main(args):
     if args.pretrained:  # then the one positional argument is what to translate
         if args.input is not None:
-            raise InputError("give a model file or --pretrained NAME, not both")
+            raise Pix2PixError("give a model file or --pretrained NAME, not both")
         args.input, args.model = args.model, pretrained_generator(args.pretrained,
                                                                   base_url=args.base_url)
     elif args.model is None:
-        raise InputError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
     if (args.input is None) == (args.dataset is None):
-        raise InputError("give either an image or folder to translate, or --dataset")
+        raise Pix2PixError("give either an image or folder to translate, or --dataset")
     if args.dataset and (args.full_size or args.tile is not None):
-        raise InputError("--full-size and --tile are for image files; --dataset pairs already "
-                         "have the model's size")
+        raise Pix2PixError("--full-size and --tile are for image files; --dataset pairs already "
+                           "have the model's size")
     if args.dataset:
         args.output = args.output or "translation.png"
         check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
@@ -108,7 +109,7 @@ def main(args):
     check_output(output, args.overwrite, IMAGE_EXTENSIONS)
     g_model, _ = load_checked(args)
     if not os.path.isfile(args.input):
-        raise InputError(f"{args.input}: no such file or folder")
+        raise Pix2PixError(f"{args.input}: no such file or folder")
     translate_file(g_model, open_rgb(args.input), output, args.mode, args.full_size, args.tile)
     print(f"translated {args.input} into {output}")
 

@@ -6,11 +6,9 @@ Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 
 import sys
 import traceback
 
+from pix2pix.errors import Pix2PixError
+
 MAX_MESSAGE = 400  # characters; library errors (Keras's above all) can run to many lines
-
-
-class InputError(Exception):
-    """A problem with what the user gave us; its message names the file and what is wrong."""
 
 
 def add_debug_flag(parser):
@@ -41,7 +39,7 @@ def run(main, parser):
 
 def describe(e):
     """One line for any error: ours as they are, the OS's with their file, others with a type."""
-    if isinstance(e, InputError):
+    if isinstance(e, Pix2PixError):
         message = str(e)
     elif isinstance(e, OSError) and e.filename:
         message = f"{e.filename}: {e.strerror or e}"

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from tqdm import tqdm
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.storage import atomic_path
 
 # Refuse to decode more pixels than this (PIL warns at this many and refuses at twice as many;
@@ -62,11 +62,11 @@ def open_rgb(path):
                 image = Image.fromarray((array * 255.0 / top).round().astype(np.uint8))
             return image.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise InputError(f"{path}: refused, a possible decompression bomb ({e})") from None
+        raise Pix2PixError(f"{path}: refused, a possible decompression bomb ({e})") from None
     except PermissionError:
-        raise InputError(f"{path}: cannot be read (permission denied)") from None
+        raise Pix2PixError(f"{path}: cannot be read (permission denied)") from None
     except Exception as e:  # PIL raises many kinds for a damaged or foreign file
-        raise InputError(f"{path}: not a readable image ({e})") from None
+        raise Pix2PixError(f"{path}: not a readable image ({e})") from None
 
 
 def upright(image):
@@ -95,7 +95,7 @@ def load_pair(path, size):
     image = open_rgb(path)
     width, height = image.size
     if width < 2 or height < 1:
-        raise InputError(f"{path}: {width}x{height} is too small to split into two halves")
+        raise Pix2PixError(f"{path}: {width}x{height} is too small to split into two halves")
     if abs(width / (2 * height) - 1) > ASPECT_TOLERANCE and path not in WARNED_PATHS:
         WARNED_PATHS.add(path)
         tqdm.write(f"warning: {path}: {width}x{height} is not twice as wide as tall; is it a "
@@ -108,9 +108,9 @@ def load_pair(path, size):
 
 def list_images(folder):
     if os.path.isfile(folder):
-        raise InputError(f"{folder}: is a file; give a folder of images")
+        raise Pix2PixError(f"{folder}: is a file; give a folder of images")
     if not os.path.isdir(folder):
-        raise InputError(f"{folder}: no such folder")
+        raise Pix2PixError(f"{folder}: no such folder")
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
     paths = [os.path.join(folder, n) for n in names]
     return [p for p in paths if os.path.isfile(p)]
@@ -120,18 +120,18 @@ def load_images(folder, size=256):
     """Read every pair image of a folder; a corrupt file is reported by name and skipped."""
     paths = list_images(folder)
     if not paths:
-        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        raise Pix2PixError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
     src_list, tar_list = [], []
     for path in tqdm(paths, desc=f"reading {folder}", unit="image"):
         try:
             src, tar = load_pair(path, size)
-        except InputError as e:
+        except Pix2PixError as e:
             tqdm.write(f"skipping {e}", file=sys.stderr)
             continue
         src_list.append(src)
         tar_list.append(tar)
     if not src_list:
-        raise InputError(f"{folder}: none of its {len(paths)} images could be read")
+        raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
     return np.stack(src_list), np.stack(tar_list)
 
 
@@ -150,38 +150,38 @@ def load_real_samples(path):
     float32 arrays of values 0-255, as the seed tutorial's code saves them (keras img_to_array),
     are rounded to uint8, with a one-line note on stderr; anything else is refused."""
     if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file")
+        raise Pix2PixError(f"{path}: no such file")
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic != b"PK\x03\x04":  # every npz is a zip archive
-        raise InputError(f"{path}: not an npz file (make one with prepare_dataset.py)")
+        raise Pix2PixError(f"{path}: not an npz file (make one with prepare_dataset.py)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if "arr_0" not in data or "arr_1" not in data:
-                raise InputError(f"{path}: not a pix2pix dataset (it needs arrays arr_0 and arr_1, "
-                                 f"found {', '.join(data.files) or 'none'})")
+                raise Pix2PixError(f"{path}: not a pix2pix dataset (it needs arrays arr_0 and "
+                                   f"arr_1, found {', '.join(data.files) or 'none'})")
             src, tar = data["arr_0"], data["arr_1"]
-    except InputError:
+    except Pix2PixError:
         raise
     except zipfile.BadZipFile as e:
-        raise InputError(f"{path}: damaged or truncated npz file ({e})") from None
+        raise Pix2PixError(f"{path}: damaged or truncated npz file ({e})") from None
     except Exception as e:  # format errors all mean the same thing to the user, but one
         if isinstance(e, ValueError) and "pickle" in str(e):
-            raise InputError(f"{path}: holds Python objects, which are never loaded (unpickling "
-                             f"can run any code); a dataset holds uint8 image arrays") from None
-        raise InputError(f"{path}: not a readable npz file ({e})") from None
+            raise Pix2PixError(f"{path}: holds Python objects, which are never loaded (unpickling "
+                               f"can run any code); a dataset holds uint8 image arrays") from None
+        raise Pix2PixError(f"{path}: not a readable npz file ({e})") from None
     for name, array in (("arr_0", src), ("arr_1", tar)):
         if array.dtype not in (np.uint8, np.float32) or array.ndim != 4 or array.shape[3] != 3 \
                 or array.shape[1] != array.shape[2] or not in_byte_range(array):
             found = f"{array.dtype} {array.shape}"
             if array.dtype == np.float32 and array.size:
                 found += f" with values from {array.min():g} to {array.max():g}"
-            raise InputError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3) "
-                             f"(or float32 with values 0-255, as keras img_to_array gives), "
-                             f"found {found}")
+            raise Pix2PixError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3) "
+                               f"(or float32 with values 0-255, as keras img_to_array gives), "
+                               f"found {found}")
     if src.shape != tar.shape or len(src) == 0:
-        raise InputError(f"{path}: arr_0 and arr_1 must hold the same number (> 0) of same-sized "
-                         f"images, found {src.shape} and {tar.shape}")
+        raise Pix2PixError(f"{path}: arr_0 and arr_1 must hold the same number (> 0) of same-sized "
+                           f"images, found {src.shape} and {tar.shape}")
     if src.dtype == np.float32 or tar.dtype == np.float32:
         print(f"note: {path}: float32 images with values 0-255 (as the tutorial's code saves "
               f"them), converted to uint8", file=sys.stderr)
@@ -244,7 +244,7 @@ class PairFolder:
     def __init__(self, folder, size=256, reverse=False):
         self.paths = list_images(folder)
         if not self.paths:
-            raise InputError(f"{folder}: no images found")
+            raise Pix2PixError(f"{folder}: no images found")
         self.size, self.reverse = size, reverse
         self.image_shape = (size, size, 3)
 
@@ -323,7 +323,7 @@ def combine_folders(a_dir, b_dir, out_dir):
     b_names = {os.path.basename(p): p for p in list_images(b_dir)}
     common = sorted(a_names.keys() & b_names.keys())
     if not common:
-        raise InputError(f"{a_dir} and {b_dir} have no image names in common")
+        raise Pix2PixError(f"{a_dir} and {b_dir} have no image names in common")
     for name in sorted(a_names.keys() ^ b_names.keys()):
         print(f"skipping {name}: not in both folders", file=sys.stderr)
     os.makedirs(out_dir, exist_ok=True)
@@ -347,10 +347,10 @@ def download(url, path):
     try:
         response = urllib.request.urlopen(url, timeout=60)
     except urllib.error.HTTPError as e:
-        raise InputError(f"{url}: download failed (HTTP {e.code} {e.reason})") from None
+        raise Pix2PixError(f"{url}: download failed (HTTP {e.code} {e.reason})") from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise InputError(f"{url}: cannot download ({reason}); are you online?") from None
+        raise Pix2PixError(f"{url}: cannot download ({reason}); are you online?") from None
     total = int(response.headers.get("Content-Length") or 0) or None
     with response, atomic_path(path) as tmp, open(tmp, "wb") as out, \
             tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(path)) as bar:
@@ -358,7 +358,7 @@ def download(url, path):
             out.write(chunk)
             bar.update(len(chunk))
         if total is not None and bar.n != total:
-            raise InputError(f"{url}: download cut off after {bar.n} of {total} bytes")
+            raise Pix2PixError(f"{url}: download cut off after {bar.n} of {total} bytes")
 
 
 def download_dataset(name, data_dir="data", base_url=DATASETS_URL):
@@ -380,7 +380,7 @@ def download_dataset(name, data_dir="data", base_url=DATASETS_URL):
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
         except (tarfile.TarError, OSError, EOFError) as e:
-            raise InputError(f"{archive}: not a valid tar.gz archive ({e})") from None
+            raise Pix2PixError(f"{archive}: not a valid tar.gz archive ({e})") from None
         # The published archives hold one top folder named after the dataset.
         unpacked = os.path.join(tmp, name)
         os.rename(unpacked if os.path.isdir(unpacked) else tmp, target)

@@ -8,9 +8,9 @@ a configuration saying what it translates, so that every script uses it like a t
 import os
 import tempfile
 
-from pix2pix.cli import InputError
 from pix2pix.convert import generator_from_reference
 from pix2pix.data import download
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator
 from pix2pix.pth import read_state_dict
 
@@ -39,8 +39,8 @@ def pretrained_generator(name, models_dir="models", base_url=PRETRAINED_URL):
         download(url, state_path)
         try:
             g_model = generator_from_reference(read_state_dict(state_path), url)
-        except InputError as e:
-            raise InputError(str(e).replace(state_path, url)) from None
+        except Pix2PixError as e:
+            raise Pix2PixError(str(e).replace(state_path, url)) from None
     config = {"image_size": g_model.input_shape[1], "dataset": dataset, "reverse": reverse,
               "translates": translates, "ngf": g_model.get_layer("encoder_1").filters,
               "pretrained": name, "source": url}

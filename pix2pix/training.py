@@ -13,8 +13,8 @@ import numpy as np
 from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
-from pix2pix.cli import InputError
 from pix2pix.data import iterate_batches, load_batch, unscale_images
+from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.plotting import plot_translations
@@ -98,7 +98,8 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
     rng = np.random.default_rng(seed)
     steps_per_epoch = len(dataset) // n_batch
     if steps_per_epoch == 0:
-        raise InputError(f"the dataset has {len(dataset)} pairs, fewer than one batch of {n_batch}")
+        raise Pix2PixError(f"the dataset has {len(dataset)} pairs, fewer than one batch of "
+                           f"{n_batch}")
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     os.makedirs(out_dir, exist_ok=True)
@@ -115,8 +116,8 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
         recorded = state.pop("settings", {})
         for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
             if name in recorded and recorded[name] != settings[name]:
-                raise InputError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
-                                 f"one {settings[name]}; resume it as it was started")
+                raise Pix2PixError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
+                                   f"one {settings[name]}; resume it as it was started")
         print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
 
     def checkpoint():
@@ -142,9 +143,9 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1,
                 logs = gan_model.train_on_batch(src, tar, return_dict=True)
                 losses = {name: float(logs[name]) for name in LOSSES}
                 if not all(map(math.isfinite, losses.values())):
-                    raise InputError(f"training diverged at step {state['step'] + 1} (losses "
-                                     f"{losses}); the last good checkpoint is kept in "
-                                     f"{checkpoint_path}")
+                    raise Pix2PixError(f"training diverged at step {state['step'] + 1} (losses "
+                                       f"{losses}); the last good checkpoint is kept in "
+                                       f"{checkpoint_path}")
                 state["step"] += 1
                 state["batch"] += 1
                 step = state["step"]

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.cli import InputError
 from pix2pix.data import load_real_samples, save_dataset, synthetic_dataset
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
                              label_scores, load_palette)
@@ -85,7 +85,7 @@ def test_palette_files(tmp_path):
     assert np.array_equal(load_palette(str(as_json)), PALETTE)
     bad = tmp_path / "bad.txt"
     bad.write_text("255 0\n")
-    with pytest.raises(InputError, match="bad.txt"):
+    with pytest.raises(Pix2PixError, match="bad.txt"):
         load_palette(str(bad))
 
 
