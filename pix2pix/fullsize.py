@@ -15,8 +15,8 @@ import math
 import keras
 import numpy as np
 
-from pix2pix.data import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
+from pix2pix.images import scale_images, unscale_images
 from pix2pix.inference import translate_images
 
 TILE_BATCH = 8  # tiles translated in one call in eval mode (paper modes go one at a time anyway)

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pix2pix.data import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
+from pix2pix.images import scale_images, unscale_images
 from pix2pix.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
 from pix2pix.storage import atomic_path
 

@@ -9,9 +9,9 @@ import os
 import tempfile
 
 from pix2pix.convert import generator_from_reference
-from pix2pix.data import download
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator
+from pix2pix.prepare import download
 from pix2pix.pth import read_state_dict
 
 PRETRAINED_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch"

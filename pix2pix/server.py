@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from pix2pix.cli import describe
-from pix2pix.data import open_rgb, resize
 from pix2pix.errors import Pix2PixError
+from pix2pix.images import open_rgb, resize
 from pix2pix.inference import translate_uint8
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "index.html")

@@ -13,9 +13,10 @@ import numpy as np
 from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
-from pix2pix.data import iterate_batches, load_batch, unscale_images
+from pix2pix.data import iterate_batches, load_batch
 from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
+from pix2pix.images import unscale_images
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.plotting import plot_translations
 

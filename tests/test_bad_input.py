@@ -18,11 +18,13 @@ from PIL import Image
 
 import pix2pix.cli
 from conftest import run_script
-from pix2pix.data import MAX_IMAGE_PIXELS, load_pair, load_real_samples, open_rgb, \
-    save_dataset, synthetic_dataset
+from pix2pix.data import load_real_samples
 from pix2pix.errors import Pix2PixError
+from pix2pix.images import MAX_IMAGE_PIXELS, load_pair, open_rgb
 from pix2pix.inference import load_generator, save_generator
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.prepare import save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 SCRIPTS = ["prepare_dataset.py", "plot_samples.py", "train.py", "translate.py", "evaluate.py",
            "export.py", "serve.py"]

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix.data import (download_dataset, load_images, load_pair, load_real_samples,
-                          save_dataset, scale_images, synthetic_dataset, unscale_images)
+from pix2pix.data import load_images, load_real_samples
 from pix2pix.errors import Pix2PixError
+from pix2pix.images import load_pair, scale_images, unscale_images
+from pix2pix.prepare import download_dataset, save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 
 def write_pair(path, width=64, height=32, mode="RGB", seed=0):

@@ -8,12 +8,14 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.data import load_real_samples, save_dataset, synthetic_dataset
+from pix2pix.data import load_real_samples
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
                              label_scores, load_palette)
 from pix2pix.networks import define_generator
+from pix2pix.prepare import save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 SHAPE = (32, 32, 3)
 PALETTE = np.array([[255, 0, 0], [0, 0, 255], [0, 200, 0]], np.uint8)

@@ -12,10 +12,11 @@ import pytest
 from conftest import run_script
 from pix2pix import training
 from pix2pix.checkpoint import merge_settings, read_settings
-from pix2pix.data import PairArrays, load_real_samples, synthetic_dataset
+from pix2pix.data import PairArrays, load_real_samples
 from pix2pix.errors import Pix2PixError
 from pix2pix.gan import define_gan
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.synthetic import synthetic_dataset
 
 SMALL = ["--ngf", 8, "--ndf", 8]
 
