@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_real_samples
+from pix2pix.data import load_dataset
 from pix2pix.errors import Pix2PixError
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_samples
 from pix2pix.storage import check_output
@@ -17,18 +17,22 @@ def main(args):
     if args.n < 1:
         raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
-    src, tar = load_real_samples(args.dataset)
+    dataset = load_dataset(args.dataset)
     rng = np.random.default_rng(args.seed)
-    indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
-    plot_samples(src[indices], tar[indices], args.output)
-    print(f"loaded {len(src)} pairs of {src.shape[1]}x{src.shape[2]} images; "
+    indices = rng.choice(len(dataset), size=min(args.n, len(dataset)), replace=False)
+    src, tar = zip(*(dataset[i] for i in indices))
+    plot_samples(np.stack(src), np.stack(tar), args.output)
+    height, width, _ = dataset.image_shape
+    print(f"loaded {len(dataset)} pairs of {height}x{width} images; "
           f"saved {len(indices)} of them to {args.output}")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Plot random source/target pairs of an npz dataset made by prepare_dataset.py.")
-    parser.add_argument("dataset", help="npz file (arr_0 = sources, arr_1 = targets)")
+        description="Plot random source/target pairs of an npz dataset made by prepare_dataset.py, "
+                    "or of a folder of side-by-side pair images.")
+    parser.add_argument("dataset", help="npz file (arr_0 = sources, arr_1 = targets) or folder of "
+                        "pair images")
     parser.add_argument("-n", type=int, default=3, help="number of pairs (default 3)")
     parser.add_argument("-o", "--output", default="samples.png", help="image to write "
                         "(default samples.png)")

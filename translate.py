@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_real_samples
+from pix2pix.data import load_dataset
 from pix2pix.errors import Pix2PixError
 from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
 from pix2pix.images import IMAGE_EXTENSIONS, list_images, open_rgb, resize
@@ -38,14 +38,15 @@ def translate_file(g_model, image, out_path, mode, full_size=False, tile=None):
 
 
 def translate_dataset_pair(g_model, config, args):
-    src, tar = load_real_samples(args.dataset)
+    dataset = load_dataset(args.dataset, g_model.input_shape[1])
     if config.get("reverse"):
-        src, tar = tar, src
-    check_fits(g_model, src, args.dataset)
-    index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
-    if not 0 <= index < len(src):
-        raise Pix2PixError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
-    src, tar = src[[index]], tar[[index]]
+        dataset = dataset.reversed()
+    check_fits(g_model, dataset.image_shape, args.dataset)
+    index = np.random.default_rng().integers(len(dataset)) if args.index is None else args.index
+    if not 0 <= index < len(dataset):
+        raise Pix2PixError(f"--index {index} is out of range: {args.dataset} has {len(dataset)} "
+                           f"pairs")
+    src, tar = (image[np.newaxis] for image in dataset[index])
     plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
@@ -128,8 +129,8 @@ def build_parser():
     parser.add_argument("input", nargs="?", help="image file or folder to translate")
     parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
                         "plot (for --dataset)")
-    parser.add_argument("--dataset", help="npz dataset: plot Source / Generated / Expected for "
-                        "one of its pairs")
+    parser.add_argument("--dataset", help="npz dataset or folder of pair images: plot Source / "
+                        "Generated / Expected for one of its pairs")
     parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
     parser.add_argument("--full-size", action="store_true",
                         help="translate each image at its own resolution instead of resizing it "

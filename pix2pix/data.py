@@ -1,8 +1,10 @@
-"""The training data: pairs of uint8 images, from an npz file or a folder, batched for training.
+"""The training data: pairs of uint8 images from an npz file or a folder, and their batches.
 
-The npz arrays are kept as uint8, (N, size, size, 3): `arr_0` the sources and `arr_1` the
+A dataset gives its pairs by index, (source, target), each uint8 (size, size, 3): `PairArrays`
+holds them in memory, `PairFolder` reads each from its side-by-side image when asked for it.
+An npz file holds two arrays, uint8 (N, size, size, 3): `arr_0` the sources and `arr_1` the
 targets (float32 arrays of values 0-255, as the seed tutorial's code saves them, are converted
-on loading). They are scaled to [-1, 1] one batch at a time (`load_batch`), since the float32
+on loading). Pairs are scaled to [-1, 1] one batch at a time (`load_batch`), since the float32
 copy of maps would be 1.7 GB.
 """
 import collections
@@ -20,26 +22,66 @@ from pix2pix.errors import Pix2PixError
 from pix2pix.images import IMAGE_EXTENSIONS, list_images, load_pair, resize, scale_images
 
 
-def load_images(folder, size=256):
-    """Read every pair image of a folder; a corrupt file is reported by name and skipped."""
-    paths = list_images(folder)
-    if not paths:
-        raise Pix2PixError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
-    src_list, tar_list = [], []
-    for path in tqdm(paths, desc=f"reading {folder}", unit="image"):
-        try:
-            src, tar = load_pair(path, size)
-        except Pix2PixError as e:
-            tqdm.write(f"skipping {e}", file=sys.stderr)
-            continue
-        src_list.append(src)
-        tar_list.append(tar)
-    if not src_list:
-        raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
-    return np.stack(src_list), np.stack(tar_list)
+def load_dataset(path, size=256, in_memory=False):
+    """The pairs of an npz file or of a folder of side-by-side images, as a dataset.
+
+    An npz file is held in memory, at the size its images have. A folder's images are resized
+    to `size`; by default each is read when it is asked for, so that training on any number of
+    them keeps memory flat. With `in_memory` the folder is read whole, its damaged images named
+    and skipped: for evaluation, which translates every pair.
+    """
+    if not os.path.isdir(path):
+        return PairArrays(*read_npz(path))
+    if in_memory:
+        return PairArrays(*load_images(path, size))
+    return PairFolder(path, size)
 
 
-def load_real_samples(path):
+class PairArrays:
+    """Pairs held in memory as two uint8 arrays."""
+
+    def __init__(self, src_images, tar_images):
+        self.src_images, self.tar_images = src_images, tar_images
+        self.image_shape = src_images.shape[1:]
+
+    def __len__(self):
+        return len(self.src_images)
+
+    def __getitem__(self, i):
+        return self.src_images[i], self.tar_images[i]
+
+    def reversed(self):
+        return PairArrays(self.tar_images, self.src_images)
+
+
+class PairFolder:
+    """Pairs read from a folder of side-by-side images when asked for: memory stays flat
+    whatever the number of images. Each image is split and resized to `size` on reading."""
+
+    def __init__(self, folder, size=256, reverse=False):
+        self.paths = list_images(folder)
+        if not self.paths:
+            raise Pix2PixError(f"{folder}: no images found")
+        self.size, self.reverse = size, reverse
+        self.image_shape = (size, size, 3)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        src, tar = load_pair(self.paths[i], self.size)
+        return (tar, src) if self.reverse else (src, tar)
+
+    def reversed(self):
+        other = copy.copy(self)
+        other.reverse = not self.reverse
+        return other
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading npz files and folders
+
+def read_npz(path):
     """Load the training arrays of an npz file: (sources, targets), uint8, (N, size, size, 3).
 
     float32 arrays of values 0-255, as the seed tutorial's code saves them (keras img_to_array),
@@ -102,56 +144,27 @@ def to_uint8(images):
     return np.clip(images, 0, 255, out=images).astype(np.uint8)
 
 
+def load_images(folder, size=256):
+    """Read every pair image of a folder; a corrupt file is reported by name and skipped."""
+    paths = list_images(folder)
+    if not paths:
+        raise Pix2PixError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    src_list, tar_list = [], []
+    for path in tqdm(paths, desc=f"reading {folder}", unit="image"):
+        try:
+            src, tar = load_pair(path, size)
+        except Pix2PixError as e:
+            tqdm.write(f"skipping {e}", file=sys.stderr)
+            continue
+        src_list.append(src)
+        tar_list.append(tar)
+    if not src_list:
+        raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
+    return np.stack(src_list), np.stack(tar_list)
+
+
 # ---------------------------------------------------------------------------------------------
-# Datasets for training: pairs by index, from memory or streamed from a folder
-
-class PairArrays:
-    """Pairs held in memory as uint8 arrays (from an npz)."""
-
-    def __init__(self, src_images, tar_images):
-        self.src_images, self.tar_images = src_images, tar_images
-        self.image_shape = src_images.shape[1:]
-
-    def __len__(self):
-        return len(self.src_images)
-
-    def __getitem__(self, i):
-        return self.src_images[i], self.tar_images[i]
-
-    def reversed(self):
-        return PairArrays(self.tar_images, self.src_images)
-
-
-class PairFolder:
-    """Pairs read from a folder of side-by-side images when asked for: memory stays flat
-    whatever the number of images. Each image is split and resized to `size` on reading."""
-
-    def __init__(self, folder, size=256, reverse=False):
-        self.paths = list_images(folder)
-        if not self.paths:
-            raise Pix2PixError(f"{folder}: no images found")
-        self.size, self.reverse = size, reverse
-        self.image_shape = (size, size, 3)
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, i):
-        src, tar = load_pair(self.paths[i], self.size)
-        return (tar, src) if self.reverse else (src, tar)
-
-    def reversed(self):
-        other = copy.copy(self)
-        other.reverse = not self.reverse
-        return other
-
-
-def load_dataset(path, size=256):
-    """An npz file (held in memory) or a folder of pair images (streamed) as a dataset."""
-    if os.path.isdir(path):
-        return PairFolder(path, size)
-    return PairArrays(*load_real_samples(path))
-
+# Batches for training
 
 def random_jitter(src, tar, rng):
     """The paper's augmentation of one pair: resize both images to 286/256 of their size, take

@@ -61,11 +61,11 @@ def load_generator(path):
     return model, config
 
 
-def check_fits(g_model, images, source):
+def check_fits(g_model, image_shape, source):
     """Refuse images of another size than the model's, with one line naming where they came from."""
-    if images.shape[1:] != g_model.input_shape[1:]:
+    if tuple(image_shape) != g_model.input_shape[1:]:
         size = g_model.input_shape[1]
-        raise Pix2PixError(f"{source}: its {images.shape[1]}x{images.shape[2]} images do not fit "
+        raise Pix2PixError(f"{source}: its {image_shape[0]}x{image_shape[1]} images do not fit "
                            f"the model, which translates {size}x{size} images")
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 import pix2pix.cli
 from conftest import run_script
-from pix2pix.data import load_real_samples
+from pix2pix.data import read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.images import MAX_IMAGE_PIXELS, load_pair, open_rgb
 from pix2pix.inference import load_generator, save_generator
@@ -163,7 +163,7 @@ def test_prepare_folder_names_and_skips_each_bad_image(tmp_path):
         assert any(name in line and line.startswith("skipping") and reason in line
                    for line in lines), (name, result.stderr)
     assert any(line.startswith("warning") and "square.png" in line for line in lines)
-    src, _ = load_real_samples(str(out))
+    src, _ = read_npz(str(out))
     assert len(src) == len(CONVERTED_IMAGES) + len(ODD_SHAPED)
     assert "notes.txt" not in result.stderr
 
@@ -304,7 +304,7 @@ NPZ_CASES = {"no_arrays": "arr_0 and arr_1", "different_counts": "same number",
 def test_bad_npz_is_refused(tmp_path, kind):
     path = write_npz(tmp_path / f"{kind}.npz", kind)
     with pytest.raises(Pix2PixError, match=NPZ_CASES[kind].replace("(", r"\(").replace(")", r"\)")):
-        load_real_samples(str(path))
+        read_npz(str(path))
 
 
 def test_pickle_is_never_unpickled(tmp_path, monkeypatch):
@@ -312,7 +312,7 @@ def test_pickle_is_never_unpickled(tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
     with pytest.raises(Pix2PixError, match="never loaded"):
-        load_real_samples(str(write_npz(tmp_path / "p.npz", "pickle")))
+        read_npz(str(write_npz(tmp_path / "p.npz", "pickle")))
 
 
 @pytest.mark.parametrize("kind", sorted(NPZ_CASES))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix.data import load_images, load_real_samples
+from pix2pix.data import load_images, read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.images import load_pair, scale_images, unscale_images
 from pix2pix.prepare import download_dataset, save_dataset
@@ -27,7 +27,7 @@ def test_npz_round_trip(tmp_path):
     src, tar = synthetic_dataset(5, 32, seed=0)
     path = tmp_path / "pairs.npz"
     save_dataset(str(path), src, tar)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert loaded_src.dtype == np.uint8 and loaded_src.shape == (5, 32, 32, 3)
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     assert os.listdir(tmp_path) == ["pairs.npz"]  # no temporary file left beside it

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.data import load_real_samples
+from pix2pix.data import read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
@@ -133,7 +133,7 @@ def test_evaluate_npz_json_samples_labels(untrained_h5, tiny_npz, tmp_path):
 
 
 def test_evaluate_folder_with_palette(untrained_h5, tiny_npz, tmp_path):
-    src, tar = load_real_samples(str(tiny_npz))
+    src, tar = read_npz(str(tiny_npz))
     folder = tmp_path / "pairs"
     folder.mkdir()
     for i in range(3):  # twice the model's size: resized to 32 on reading

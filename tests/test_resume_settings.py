@@ -12,7 +12,7 @@ import pytest
 from conftest import run_script
 from pix2pix import training
 from pix2pix.checkpoint import merge_settings, read_settings
-from pix2pix.data import PairArrays, load_real_samples
+from pix2pix.data import PairArrays, read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.gan import define_gan
 from pix2pix.networks import define_discriminator, define_generator
@@ -158,14 +158,14 @@ def write_tutorial_npz(path, n=8, size=32):
 def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
     path = tmp_path / "tutorial.npz"
     src, tar = write_tutorial_npz(path, n=3)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert loaded_src.dtype == loaded_tar.dtype == np.uint8
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "converted to uint8" in err[0] and str(path) in err[0]
     # Values between integers are rounded.
     np.savez(path, src.astype(np.float32) + 0.4, tar.astype(np.float32) - 0.4)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     # Anything else that is not uint8 is still refused.
     for bad, words in [(src.astype(np.float32) - 1, "from -1 to"),
@@ -175,7 +175,7 @@ def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
                        (src.astype(np.int16), "found int16")]:
         np.savez(path, bad, tar)
         with pytest.raises(Pix2PixError, match=f"arr_0 must be uint8 .*{words}"):
-            load_real_samples(str(path))
+            read_npz(str(path))
 
 
 def test_a_jittered_run_from_the_tutorials_npz_refuses_no_jitter_and_trains_longer(
