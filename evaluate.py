@@ -7,10 +7,10 @@
 import argparse
 import json
 
-from pix2pix.cli import add_debug_flag, run
+from pix2pix.cli import add_debug_flag, add_mode_flags, run
 from pix2pix.data import load_dataset
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
+from pix2pix.inference import check_fits, load_generator, translate_uint8
 from pix2pix.metrics import format_table, heldout_scores, palette_for
 from pix2pix.plotting import plot_translations
 from pix2pix.storage import atomic_path

@@ -10,10 +10,10 @@ translation, with a link to download the translation. Ctrl-C stops the server.
 import argparse
 import os
 
-from pix2pix.cli import add_debug_flag, run
+from pix2pix.cli import add_debug_flag, add_mode_flags, add_pretrained_flags, run
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import add_mode_flags, load_generator
-from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
+from pix2pix.inference import load_generator
+from pix2pix.pretrained import pretrained_generator
 from pix2pix.server import DEFAULT_MAX_UPLOAD, make_server
 
 

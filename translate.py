@@ -14,14 +14,15 @@ import sys
 import numpy as np
 from PIL import Image
 
-from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
+from pix2pix.cli import (add_debug_flag, add_mode_flags, add_overwrite_flag, add_pretrained_flags,
+                         run)
 from pix2pix.data import load_dataset
 from pix2pix.errors import Pix2PixError
 from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
 from pix2pix.images import IMAGE_EXTENSIONS, list_images, open_rgb, resize
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
+from pix2pix.inference import check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
-from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
+from pix2pix.pretrained import pretrained_generator
 from pix2pix.storage import atomic_path, check_output
 
 

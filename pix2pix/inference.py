@@ -69,19 +69,7 @@ def check_fits(g_model, image_shape, source):
                            f"the model, which translates {size}x{size} images")
 
 
-MODES = ("paper", "deterministic", "eval")
-
-
-def add_mode_flags(parser):
-    """--mode, with --deterministic and --eval-mode as its two short forms."""
-    parser.add_argument("--mode", choices=MODES, default="paper",
-                        help="how the generator runs: paper (default): dropout and each image's "
-                             "BatchNorm statistics; deterministic: the same without dropout, so "
-                             "repeatable; eval: BatchNorm's moving averages, no dropout")
-    parser.add_argument("--deterministic", dest="mode", action="store_const",
-                        const="deterministic", help="same as --mode deterministic")
-    parser.add_argument("--eval-mode", dest="mode", action="store_const", const="eval",
-                        help="same as --mode eval")
+MODES = ("paper", "deterministic", "eval")  # how the generator runs: see translate_images
 
 
 @functools.cache

@@ -47,14 +47,3 @@ def pretrained_generator(name, models_dir="models", base_url=PRETRAINED_URL):
     save_generator(g_model, path, config)
     print(f"converted the authors' {name} generator ({translates}) into {path}")
     return path
-
-
-def add_pretrained_flags(parser):
-    """--pretrained NAME (in place of a model file) and --base-url, for the scripts."""
-    parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
-                        help="use one of the authors' trained generators instead of a model file: "
-                             + ", ".join(f"{name} ({PRETRAINED[name][2]})" for name in PRETRAINED)
-                             + "; downloaded and converted into models/pretrained/NAME.h5 the "
-                               "first time")
-    parser.add_argument("--base-url", default=PRETRAINED_URL,
-                        help="where the authors' .pth files are (default: their server)")
