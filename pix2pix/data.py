@@ -58,11 +58,11 @@ class PairFolder:
     """Pairs read from a folder of side-by-side images when asked for: memory stays flat
     whatever the number of images. Each image is split and resized to `size` on reading."""
 
-    def __init__(self, folder, size=256, reverse=False):
+    def __init__(self, folder, size=256):
         self.paths = list_images(folder)
         if not self.paths:
             raise Pix2PixError(f"{folder}: no images found")
-        self.size, self.reverse = size, reverse
+        self.size, self.reverse = size, False
         self.image_shape = (size, size, 3)
 
     def __len__(self):

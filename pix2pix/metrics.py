@@ -23,7 +23,6 @@ from pix2pix.networks import define_generator
 
 PSNR_CAP = 100.0
 IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")
-LABEL_METRICS = ("per-pixel acc", "per-class acc", "class IoU")
 
 
 def image_scores(generated, targets):
