@@ -17,13 +17,12 @@ def main(args):
     if args.n < 1:
         raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
-    dataset = load_dataset(args.dataset)
+    pairs = load_dataset(args.dataset, in_memory=True)
+    src, tar = pairs.src_images, pairs.tar_images
     rng = np.random.default_rng(args.seed)
-    indices = rng.choice(len(dataset), size=min(args.n, len(dataset)), replace=False)
-    src, tar = zip(*(dataset[i] for i in indices))
-    plot_samples(np.stack(src), np.stack(tar), args.output)
-    height, width, _ = dataset.image_shape
-    print(f"loaded {len(dataset)} pairs of {height}x{width} images; "
+    indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
+    plot_samples(src[indices], tar[indices], args.output)
+    print(f"loaded {len(src)} pairs of {src.shape[1]}x{src.shape[2]} images; "
           f"saved {len(indices)} of them to {args.output}")
 
 
