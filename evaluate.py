@@ -6,37 +6,30 @@
 """
 import argparse
 import json
-import os
 
-from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.data import load_images, load_real_samples
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
+from pix2pix.cli import add_debug_flag, add_mode_flags, run
+from pix2pix.data import load_dataset
+from pix2pix.errors import Pix2PixError
+from pix2pix.inference import check_fits, load_generator, translate_uint8
 from pix2pix.metrics import format_table, heldout_scores, palette_for
 from pix2pix.plotting import plot_translations
 from pix2pix.storage import atomic_path
 
 
-def load_pairs(path, size):
-    """Held-out pairs from an npz dataset or a folder of side-by-side images (resized to size)."""
-    if os.path.isdir(path):
-        return load_images(path, size)
-    return load_real_samples(path)
-
-
 def main(args):
     if args.n < 1:
-        raise InputError(f"-n must be at least 1, got {args.n}")
+        raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     if args.labels and (args.palette is None) == (args.classes is None):
-        raise InputError("--labels needs either --palette FILE or --classes K")
+        raise Pix2PixError("--labels needs either --palette FILE or --classes K")
     if args.classes is not None and args.classes < 2:
-        raise InputError(f"--classes must be at least 2, got {args.classes}")
+        raise Pix2PixError(f"--classes must be at least 2, got {args.classes}")
     g_model, config = load_generator(args.model)
-    size = g_model.input_shape[1]
-    src, tar = load_pairs(args.dataset, size)
+    pairs = load_dataset(args.dataset, g_model.input_shape[1], in_memory=True)
     reverse = args.reverse or config.get("reverse", False)
     if reverse:
-        src, tar = tar, src
-    check_fits(g_model, src, args.dataset)
+        pairs = pairs.reversed()
+    check_fits(g_model, pairs.image_shape, args.dataset)
+    src, tar = pairs.src_images, pairs.tar_images
     palette = palette_for(args.palette, args.classes, tar) if args.labels else None
 
     results = heldout_scores(g_model, src, tar, args.mode, palette)

@@ -6,17 +6,19 @@ import argparse
 
 import numpy as np
 
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_real_samples
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
+from pix2pix.data import load_dataset
+from pix2pix.errors import Pix2PixError
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_samples
 from pix2pix.storage import check_output
 
 
 def main(args):
     if args.n < 1:
-        raise InputError(f"-n must be at least 1, got {args.n}")
+        raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
-    src, tar = load_real_samples(args.dataset)
+    pairs = load_dataset(args.dataset, in_memory=True)
+    src, tar = pairs.src_images, pairs.tar_images
     rng = np.random.default_rng(args.seed)
     indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
     plot_samples(src[indices], tar[indices], args.output)
@@ -26,8 +28,10 @@ def main(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Plot random source/target pairs of an npz dataset made by prepare_dataset.py.")
-    parser.add_argument("dataset", help="npz file (arr_0 = sources, arr_1 = targets)")
+        description="Plot random source/target pairs of an npz dataset made by prepare_dataset.py, "
+                    "or of a folder of side-by-side pair images.")
+    parser.add_argument("dataset", help="npz file (arr_0 = sources, arr_1 = targets) or folder of "
+                        "pair images")
     parser.add_argument("-n", type=int, default=3, help="number of pairs (default 3)")
     parser.add_argument("-o", "--output", default="samples.png", help="image to write "
                         "(default samples.png)")

@@ -8,10 +8,12 @@
 import argparse
 import os
 
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import (DATASETS, DATASETS_URL, combine_folders, download_dataset, load_images,
-                          save_dataset, synthetic_dataset)
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
+from pix2pix.data import load_images
+from pix2pix.errors import Pix2PixError
+from pix2pix.prepare import DATASETS, DATASETS_URL, combine_folders, download_dataset, save_dataset
 from pix2pix.storage import check_output
+from pix2pix.synthetic import synthetic_dataset
 
 
 def default_output(folder, size):
@@ -23,14 +25,14 @@ def default_output(folder, size):
 
 def main(args):
     if args.size < 1:
-        raise InputError(f"--size must be positive, got {args.size}")
+        raise Pix2PixError(f"--size must be positive, got {args.size}")
     if args.combine:
         count = combine_folders(*args.combine)
         print(f"wrote {count} side-by-side pairs to {args.combine[2]}")
         return
     if args.synthetic is not None:
         if args.synthetic < 1:
-            raise InputError(f"--synthetic must be at least 1, got {args.synthetic}")
+            raise Pix2PixError(f"--synthetic must be at least 1, got {args.synthetic}")
         args.output = args.output or os.path.join("data", f"synthetic_{args.size}.npz")
         check_output(args.output, args.overwrite)
         src, tar = synthetic_dataset(args.synthetic, args.size, seed=args.seed)

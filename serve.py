@@ -10,9 +10,10 @@ translation, with a link to download the translation. Ctrl-C stops the server.
 import argparse
 import os
 
-from pix2pix.cli import InputError, add_debug_flag, run
-from pix2pix.inference import add_mode_flags, load_generator
-from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
+from pix2pix.cli import add_debug_flag, add_mode_flags, add_pretrained_flags, run
+from pix2pix.errors import Pix2PixError
+from pix2pix.inference import load_generator
+from pix2pix.pretrained import pretrained_generator
 from pix2pix.server import DEFAULT_MAX_UPLOAD, make_server
 
 
@@ -29,11 +30,11 @@ def serve(model_path, args):
 
 def main(args):
     if args.max_upload <= 0:
-        raise InputError(f"--max-upload {args.max_upload}: give a size above 0 MB")
+        raise Pix2PixError(f"--max-upload {args.max_upload}: give a size above 0 MB")
     if not 0 <= args.port <= 65535:
-        raise InputError(f"--port {args.port}: give a port from 0 to 65535")
+        raise Pix2PixError(f"--port {args.port}: give a port from 0 to 65535")
     if (args.model is None) == (args.pretrained is None):
-        raise InputError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
     serve(args.model or pretrained_generator(args.pretrained, base_url=args.base_url), args)
 
 

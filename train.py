@@ -23,9 +23,10 @@ import pix2pix  # noqa: F401  first: it imports Keras and TensorFlow quietly
 import keras
 
 from pix2pix.checkpoint import find_checkpoint, merge_settings, read_settings
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
+from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data import load_dataset
 from pix2pix.distribute import DISTRIBUTIONS, make_strategy
+from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LAMBDA_L1, define_gan
 from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_generator,
                               set_precision)
@@ -47,13 +48,13 @@ def check_values(args):
     """Refuse values out of range, among those given."""
     for name in ("epochs", "batch_size", "save_every", "workers", "ngf", "ndf"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+            raise Pix2PixError(f"--{name.replace('_', '-')} must be at least 1")
     if args.sample_every < 0:
-        raise InputError("--sample-every cannot be negative")
+        raise Pix2PixError("--sample-every cannot be negative")
     if args.decay_epochs is not None and args.decay_epochs < 0:
-        raise InputError("--decay-epochs cannot be negative")
+        raise Pix2PixError("--decay-epochs cannot be negative")
     if args.lambda_l1 is not None and args.lambda_l1 < 0:
-        raise InputError("--lambda-l1 cannot be negative")
+        raise Pix2PixError("--lambda-l1 cannot be negative")
 
 
 def run_settings(args):
@@ -78,28 +79,26 @@ def main(args):
     resuming = args.resume and find_checkpoint(args.out)
     if not (resuming or args.overwrite) and \
             glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
-        raise InputError(f"{args.out}: already holds trained models (model_*.h5); add --resume "
-                         f"to continue that run, --overwrite to train over it, or choose another "
-                         f"--out")
+        raise Pix2PixError(f"{args.out}: already holds trained models (model_*.h5); add "
+                           f"--resume to continue that run, --overwrite to train over it, or "
+                           f"choose another --out")
     args = argparse.Namespace(**{**vars(args), **settings, "dataset": args.dataset})
     strategy = make_strategy(args.distribute)  # first: it sets up TensorFlow's devices
-    if args.batch_size % strategy.num_replicas_in_sync:
-        raise InputError(f"--batch-size {args.batch_size} cannot be split evenly across "
-                         f"{strategy.num_replicas_in_sync} replicas")
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
     dataset, val = load_pairs(args)
     image_shape = dataset.image_shape
+    replicas = strategy.num_replicas_in_sync
     print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
           f"{' (reversed: right half -> left half)' if args.reverse else ''}"
-          f"{f', on {strategy.num_replicas_in_sync} replicas' if args.distribute != 'none' else ''}")
+          f"{f', on {replicas} replicas' if args.distribute != 'none' else ''}")
     set_precision(args.precision)
     with strategy.scope():
         try:
             d_model = define_discriminator(image_shape, ndf=args.ndf, patch=args.patch)
             g_model = define_generator(image_shape, ngf=args.ngf)
         except ValueError as e:
-            raise InputError(f"{args.dataset}: {e}") from None
+            raise Pix2PixError(f"{args.dataset}: {e}") from None
         gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
               "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,
@@ -115,9 +114,9 @@ def main(args):
 def load_pairs(args):
     """The training pairs and the held-out ones (--val, or None), in the run's direction."""
     dataset = load_dataset(args.dataset, args.size)
-    val = load_dataset(args.val, dataset.image_shape[0]) if args.val else None
+    val = load_dataset(args.val, dataset.image_shape[0], in_memory=True) if args.val else None
     if val is not None and val.image_shape != dataset.image_shape:
-        raise InputError(f"--val {args.val}: images of {val.image_shape[0]}x"
+        raise Pix2PixError(f"--val {args.val}: images of {val.image_shape[0]}x"
                          f"{val.image_shape[1]}, the run trains at {dataset.image_shape[0]}x"
                          f"{dataset.image_shape[1]}")
     if args.reverse:

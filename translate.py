@@ -14,13 +14,131 @@ import sys
 import numpy as np
 from PIL import Image
 
-from pix2pix.cli import InputError, add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import IMAGE_EXTENSIONS, list_images, load_real_samples, open_rgb, resize
+from pix2pix.cli import (add_debug_flag, add_mode_flags, add_overwrite_flag, add_pretrained_flags,
+                         run)
+from pix2pix.data import load_dataset
+from pix2pix.errors import Pix2PixError
 from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
-from pix2pix.inference import add_mode_flags, check_fits, load_generator, translate_uint8
+from pix2pix.images import IMAGE_EXTENSIONS, list_images, open_rgb, resize
+from pix2pix.inference import check_fits, load_generator, translate_uint8
 from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
-from pix2pix.pretrained import add_pretrained_flags, pretrained_generator
+from pix2pix.pretrained import pretrained_generator
 from pix2pix.storage import atomic_path, check_output
+
+
+def main(args):
+    check_arguments(args)
+
+    # 1. What to translate, and where each result goes: (input, output) jobs.
+    args.output = args.output or default_output(args)
+    if args.dataset:
+        jobs, extensions = [(args.dataset, args.output)], PLOT_EXTENSIONS
+    else:
+        jobs, extensions = image_jobs(args.input, args.output), IMAGE_EXTENSIONS
+
+    # 2. Every output, checked before any work is done.
+    for _, output in jobs:
+        check_output(output, args.overwrite, extensions)
+
+    # 3. The generator, loaded once.
+    g_model, config = load_model(args)
+
+    # 4. The translations, each written atomically.
+    if args.dataset:
+        translate_dataset_pair(g_model, config, args)
+    else:
+        translate_each(g_model, jobs, args)
+
+
+def check_arguments(args):
+    """Refuse arguments that contradict each other. With --pretrained, the one positional
+    argument (parsed as the model) is what to translate."""
+    if args.pretrained:
+        if args.input is not None:
+            raise Pix2PixError("give a model file or --pretrained NAME, not both")
+        args.input, args.model = args.model, None
+    elif args.model is None:
+        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+    if (args.input is None) == (args.dataset is None):
+        raise Pix2PixError("give either an image or folder to translate, or --dataset")
+    if args.dataset and (args.full_size or args.tile is not None):
+        raise Pix2PixError("--full-size and --tile are for image files; --dataset pairs already "
+                           "have the model's size")
+
+
+def default_output(args):
+    """translation.png for --dataset; photo_translated.png for photo.jpg; photos_translated for
+    a folder photos/."""
+    if args.dataset:
+        return "translation.png"
+    if os.path.isdir(args.input):
+        return args.input.rstrip("/") + "_translated"
+    return os.path.splitext(args.input)[0] + "_translated.png"
+
+
+def image_jobs(path, output):
+    """(image, output file) jobs: the image file itself, or every image of a folder, each into a
+    PNG of the same name in the output folder."""
+    if not os.path.isdir(path):
+        return [(path, output)]
+    images = list_images(path)
+    if not images:
+        raise Pix2PixError(f"{path}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise Pix2PixError(f"{output}: is a file; give a folder for the translations")
+    return [(image, os.path.join(output, os.path.splitext(os.path.basename(image))[0] + ".png"))
+            for image in images]
+
+
+def load_model(args):
+    """The generator (for --pretrained, downloaded and converted the first time), once --tile is
+    known to fit it."""
+    if args.pretrained:
+        args.model = pretrained_generator(args.pretrained, base_url=args.base_url)
+    g_model, config = load_generator(args.model)
+    if args.tile is not None:
+        check_tile(args.tile, generator_stride(g_model))
+    return g_model, config
+
+
+def translate_dataset_pair(g_model, config, args):
+    """Plot source, translation and target of one pair of --dataset, in the model's direction."""
+    dataset = load_dataset(args.dataset, g_model.input_shape[1])
+    if config.get("reverse"):
+        dataset = dataset.reversed()
+    check_fits(g_model, dataset.image_shape, args.dataset)
+    index = np.random.default_rng().integers(len(dataset)) if args.index is None else args.index
+    if not 0 <= index < len(dataset):
+        raise Pix2PixError(f"--index {index} is out of range: {args.dataset} has {len(dataset)} "
+                           f"pairs")
+    src, tar = (image[np.newaxis] for image in dataset[index])
+    plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
+    print(f"translated pair {index} of {args.dataset}; saved {args.output}")
+
+
+def translate_each(g_model, jobs, args):
+    """Translate each (image, output) job. An image of a folder that cannot be read is named and
+    skipped; an image given by name must be readable."""
+    in_folder = os.path.isdir(args.input)
+    done = 0
+    for path, output in jobs:
+        try:
+            if not os.path.isfile(path):
+                raise Pix2PixError(f"{path}: no such file or folder")
+            image = open_rgb(path)
+        except Pix2PixError as e:
+            if not in_folder:
+                raise
+            print(f"skipping {e}", file=sys.stderr)
+            continue
+        translate_file(g_model, image, output, args.mode, args.full_size, args.tile)
+        done += 1
+    if not in_folder:
+        print(f"translated {args.input} into {args.output}")
+    elif done:
+        print(f"translated {done} of {len(jobs)} images into {args.output}")
+    else:
+        raise Pix2PixError(f"{args.input}: none of its {len(jobs)} images could be read")
 
 
 def translate_file(g_model, image, out_path, mode, full_size=False, tile=None):
@@ -33,84 +151,6 @@ def translate_file(g_model, image, out_path, mode, full_size=False, tile=None):
         generated = translate_uint8(g_model, resize(image, size)[np.newaxis], mode)[0]
     with atomic_path(out_path) as tmp:
         Image.fromarray(generated).save(tmp)
-
-
-def translate_dataset_pair(g_model, config, args):
-    src, tar = load_real_samples(args.dataset)
-    if config.get("reverse"):
-        src, tar = tar, src
-    check_fits(g_model, src, args.dataset)
-    index = np.random.default_rng().integers(len(src)) if args.index is None else args.index
-    if not 0 <= index < len(src):
-        raise InputError(f"--index {index} is out of range: {args.dataset} has {len(src)} pairs")
-    src, tar = src[[index]], tar[[index]]
-    plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
-    print(f"translated pair {index} of {args.dataset}; saved {args.output}")
-
-
-def translate_folder(g_model, folder, out_dir, overwrite, mode, full_size=False, tile=None):
-    """Translate every image of a folder into out_dir; an unreadable one is named and skipped."""
-    paths = list_images(folder)
-    if not paths:
-        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise InputError(f"{out_dir}: is a file; give a folder for the translations")
-    outputs = [os.path.join(out_dir, os.path.splitext(os.path.basename(p))[0] + ".png")
-               for p in paths]
-    for out_path in outputs:
-        check_output(out_path, overwrite)
-    done = 0
-    for path, out_path in zip(paths, outputs):
-        try:
-            image = open_rgb(path)
-        except InputError as e:
-            print(f"skipping {e}", file=sys.stderr)
-            continue
-        translate_file(g_model, image, out_path, mode, full_size, tile)
-        done += 1
-    if not done:
-        raise InputError(f"{folder}: none of its {len(paths)} images could be read")
-    print(f"translated {done} of {len(paths)} images into {out_dir}")
-
-
-def load_checked(args):
-    """The generator, once --tile is known to fit it."""
-    g_model, config = load_generator(args.model)
-    if args.tile is not None:
-        check_tile(args.tile, generator_stride(g_model))
-    return g_model, config
-
-
-def main(args):
-    if args.pretrained:  # then the one positional argument is what to translate
-        if args.input is not None:
-            raise InputError("give a model file or --pretrained NAME, not both")
-        args.input, args.model = args.model, pretrained_generator(args.pretrained,
-                                                                  base_url=args.base_url)
-    elif args.model is None:
-        raise InputError("give a model file (models/model_<step>.h5) or --pretrained NAME")
-    if (args.input is None) == (args.dataset is None):
-        raise InputError("give either an image or folder to translate, or --dataset")
-    if args.dataset and (args.full_size or args.tile is not None):
-        raise InputError("--full-size and --tile are for image files; --dataset pairs already "
-                         "have the model's size")
-    if args.dataset:
-        args.output = args.output or "translation.png"
-        check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
-        g_model, config = load_generator(args.model)
-        return translate_dataset_pair(g_model, config, args)
-    if os.path.isdir(args.input):
-        out_dir = args.output or args.input.rstrip("/") + "_translated"
-        g_model, _ = load_checked(args)
-        return translate_folder(g_model, args.input, out_dir, args.overwrite, args.mode,
-                                args.full_size, args.tile)
-    output = args.output or os.path.splitext(args.input)[0] + "_translated.png"
-    check_output(output, args.overwrite, IMAGE_EXTENSIONS)
-    g_model, _ = load_checked(args)
-    if not os.path.isfile(args.input):
-        raise InputError(f"{args.input}: no such file or folder")
-    translate_file(g_model, open_rgb(args.input), output, args.mode, args.full_size, args.tile)
-    print(f"translated {args.input} into {output}")
 
 
 def build_parser():
@@ -126,8 +166,8 @@ def build_parser():
     parser.add_argument("input", nargs="?", help="image file or folder to translate")
     parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
                         "plot (for --dataset)")
-    parser.add_argument("--dataset", help="npz dataset: plot Source / Generated / Expected for "
-                        "one of its pairs")
+    parser.add_argument("--dataset", help="npz dataset or folder of pair images: plot Source / "
+                        "Generated / Expected for one of its pairs")
     parser.add_argument("--index", type=int, help="which pair of --dataset (default: random)")
     parser.add_argument("--full-size", action="store_true",
                         help="translate each image at its own resolution instead of resizing it "

@@ -22,8 +22,9 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pix2pix.data import save_dataset, synthetic_dataset  # noqa: E402
+from pix2pix.prepare import save_dataset  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
+from pix2pix.synthetic import synthetic_dataset  # noqa: E402
 
 TRAIN_STEPS = """
 import sys, time

@@ -13,7 +13,7 @@ import h5py
 import keras
 import numpy as np
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.storage import atomic_path
 
 CHECKPOINT_NAME = "checkpoint.h5"
@@ -45,18 +45,18 @@ def load_checkpoint(path, gan_model):
             for group_name, variables in variable_groups(gan_model).items():
                 group = f[group_name]
                 if len(group) != len(variables):
-                    raise InputError(f"{path}: a checkpoint of different networks "
-                                     f"({group_name}: {len(group)} variables, expected "
-                                     f"{len(variables)})")
+                    raise Pix2PixError(f"{path}: a checkpoint of different networks "
+                                       f"({group_name}: {len(group)} variables, expected "
+                                       f"{len(variables)})")
                 for i, v in enumerate(variables):
                     value = np.asarray(group[str(i)])
                     if value.shape != tuple(v.shape):
-                        raise InputError(f"{path}: a checkpoint of different networks "
-                                         f"({v.path}: {value.shape}, expected {tuple(v.shape)})")
+                        raise Pix2PixError(f"{path}: a checkpoint of different networks "
+                                           f"({v.path}: {value.shape}, expected {tuple(v.shape)})")
                     v.assign(value)
             return json.loads(f.attrs["state"])
     except (OSError, KeyError) as e:
-        raise InputError(f"{path}: not a readable checkpoint ({e})") from None
+        raise Pix2PixError(f"{path}: not a readable checkpoint ({e})") from None
 
 
 def read_settings(path):
@@ -66,7 +66,7 @@ def read_settings(path):
         with h5py.File(path, "r") as f:
             return json.loads(f.attrs["state"]).get("settings", {})
     except (OSError, KeyError, ValueError) as e:
-        raise InputError(f"{path}: not a readable checkpoint ({e})") from None
+        raise Pix2PixError(f"{path}: not a readable checkpoint ({e})") from None
 
 
 def merge_settings(given, recorded, path, flags, longer=()):
@@ -88,18 +88,18 @@ def merge_settings(given, recorded, path, flags, longer=()):
         elif name in longer and value > old:
             merged[name] = value
         elif flags[name] is None:
-            raise InputError(f"{value}: not the dataset of the run in {path} ({old}); "
-                             f"a different dataset would misalign the epoch's order")
+            raise Pix2PixError(f"{value}: not the dataset of the run in {path} ({old}); "
+                               f"a different dataset would misalign the epoch's order")
         elif isinstance(value, bool):
-            raise InputError(f"{flags[name]} contradicts the checkpoint ({path}), whose run was "
-                             f"started without it; leave it out to continue the run")
+            raise Pix2PixError(f"{flags[name]} contradicts the checkpoint ({path}), whose run was "
+                               f"started without it; leave it out to continue the run")
         elif name in longer:
-            raise InputError(f"{flags[name]} {value} is less than the checkpoint's {old} "
-                             f"({path}); leave it out to continue the run, or raise it to train "
-                             f"longer")
+            raise Pix2PixError(f"{flags[name]} {value} is less than the checkpoint's {old} "
+                               f"({path}); leave it out to continue the run, or raise it to train "
+                               f"longer")
         else:
-            raise InputError(f"{flags[name]} {value} contradicts the checkpoint's {old} "
-                             f"({path}); leave it out to continue the run")
+            raise Pix2PixError(f"{flags[name]} {value} contradicts the checkpoint's {old} "
+                               f"({path}); leave it out to continue the run")
     return merged
 
 

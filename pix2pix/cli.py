@@ -1,4 +1,5 @@
-"""What every script shares: one clear line and a non-zero exit for bad input, never a traceback.
+"""What every script shares: its common flags, and one clear line and a non-zero exit for a
+failure, never a traceback.
 
 Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 for a usage error
 (argparse's own convention) and 130 when interrupted by Ctrl-C. `--debug` shows the traceback.
@@ -6,11 +7,11 @@ Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 
 import sys
 import traceback
 
+from pix2pix.errors import Pix2PixError
+from pix2pix.inference import MODES
+from pix2pix.pretrained import PRETRAINED, PRETRAINED_URL
+
 MAX_MESSAGE = 400  # characters; library errors (Keras's above all) can run to many lines
-
-
-class InputError(Exception):
-    """A problem with what the user gave us; its message names the file and what is wrong."""
 
 
 def add_debug_flag(parser):
@@ -22,6 +23,29 @@ def add_overwrite_flag(parser, what="the output file"):
     parser.add_argument("--overwrite", action="store_true",
                         help=f"replace {what} if it exists (by default an existing one is kept "
                              f"and nothing is done)")
+
+
+def add_mode_flags(parser):
+    """--mode, with --deterministic and --eval-mode as its two short forms."""
+    parser.add_argument("--mode", choices=MODES, default="paper",
+                        help="how the generator runs: paper (default): dropout and each image's "
+                             "BatchNorm statistics; deterministic: the same without dropout, so "
+                             "repeatable; eval: BatchNorm's moving averages, no dropout")
+    parser.add_argument("--deterministic", dest="mode", action="store_const",
+                        const="deterministic", help="same as --mode deterministic")
+    parser.add_argument("--eval-mode", dest="mode", action="store_const", const="eval",
+                        help="same as --mode eval")
+
+
+def add_pretrained_flags(parser):
+    """--pretrained NAME (in place of a model file) and --base-url, for the scripts."""
+    parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
+                        help="use one of the authors' trained generators instead of a model file: "
+                             + ", ".join(f"{name} ({PRETRAINED[name][2]})" for name in PRETRAINED)
+                             + "; downloaded and converted into models/pretrained/NAME.h5 the "
+                               "first time")
+    parser.add_argument("--base-url", default=PRETRAINED_URL,
+                        help="where the authors' .pth files are (default: their server)")
 
 
 def run(main, parser):
@@ -41,7 +65,7 @@ def run(main, parser):
 
 def describe(e):
     """One line for any error: ours as they are, the OS's with their file, others with a type."""
-    if isinstance(e, InputError):
+    if isinstance(e, Pix2PixError):
         message = str(e)
     elif isinstance(e, OSError) and e.filename:
         message = f"{e.filename}: {e.strerror or e}"

@@ -8,7 +8,7 @@ running mean and running variance become its gamma, beta and moving averages.
 """
 import keras
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.networks import BatchNorm, define_generator
 
 WEIGHTED_LAYERS = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, BatchNorm)
@@ -28,24 +28,24 @@ def load_reference_weights(model, state, source):
     layers = [layer for layer in model.layers if isinstance(layer, WEIGHTED_LAYERS)]
     modules = reference_modules(state)
     if len(modules) != len(layers):
-        raise InputError(f"{source}: holds {len(modules)} modules with weights, the "
-                         f"{model.name} has {len(layers)}: not the same network")
+        raise Pix2PixError(f"{source}: holds {len(modules)} modules with weights, the "
+                           f"{model.name} has {len(layers)}: not the same network")
     for layer, (name, params) in zip(layers, modules):
         if isinstance(layer, BatchNorm):
             names = ["weight", "bias", "running_mean", "running_var"]
         else:
             names = ["weight", "bias"] if layer.use_bias else ["weight"]
         if any(n not in params for n in names):
-            raise InputError(f"{source}: module {name} has {', '.join(params)}, where the "
-                             f"{model.name}'s {layer.name} needs {', '.join(names)}")
+            raise Pix2PixError(f"{source}: module {name} has {', '.join(params)}, where the "
+                               f"{model.name}'s {layer.name} needs {', '.join(names)}")
         values = [params[n] for n in names]
         if not isinstance(layer, BatchNorm):
             values[0] = values[0].transpose(2, 3, 1, 0)
         expected = [tuple(w.shape) for w in layer.weights]
         if [v.shape for v in values] != expected:
-            raise InputError(f"{source}: module {name} holds shapes "
-                             f"{[v.shape for v in values]}, where the {model.name}'s "
-                             f"{layer.name} needs {expected}")
+            raise Pix2PixError(f"{source}: module {name} holds shapes "
+                               f"{[v.shape for v in values]}, where the {model.name}'s "
+                               f"{layer.name} needs {expected}")
         layer.set_weights(values)
 
 
@@ -57,13 +57,13 @@ def generator_from_reference(state, source):
     """
     first = state.get("model.model.0.weight")
     if first is None or first.ndim != 4:
-        raise InputError(f"{source}: not the authors' U-Net generator (no model.model.0.weight)")
+        raise Pix2PixError(f"{source}: not the authors' U-Net generator (no model.model.0.weight)")
     ngf, channels = first.shape[:2]
     depth = sum(1 for key, value in state.items() if key.endswith(".weight") and value.ndim == 4)
     size = 2 ** (depth // 2)
     try:
         g_model = define_generator((size, size, channels), ngf=ngf)
     except ValueError as e:
-        raise InputError(f"{source}: {e}") from None
+        raise Pix2PixError(f"{source}: {e}") from None
     load_reference_weights(g_model, state, source)
     return g_model

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from pix2pix import muted_stderr
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 
 DISTRIBUTIONS = ("none", "mirrored", "multiworker")
 
@@ -31,13 +31,13 @@ def make_strategy(distribution="none", devices=None):
             return tf.distribute.MirroredStrategy(devices)
         if distribution == "multiworker":
             if "TF_CONFIG" not in os.environ:
-                raise InputError("--distribute multiworker needs TF_CONFIG, the cluster and "
-                                 "this worker's place in it, as TensorFlow defines it")
+                raise Pix2PixError("--distribute multiworker needs TF_CONFIG, the cluster and "
+                                   "this worker's place in it, as TensorFlow defines it")
             try:
                 return tf.distribute.MultiWorkerMirroredStrategy()
             except (ValueError, KeyError) as e:
-                raise InputError(f"--distribute multiworker: TF_CONFIG does not describe a "
-                                 f"cluster ({e})") from None
+                raise Pix2PixError(f"--distribute multiworker: TF_CONFIG does not describe a "
+                                   f"cluster ({e})") from None
     return tf.distribute.get_strategy()  # the default: one device, no distribution
 
 
@@ -81,10 +81,6 @@ def distributed_step(gan_model, strategy):
         return strategy.experimental_local_results(losses)[0]  # equal on every replica
 
     def step(source, target):
-        if len(source) % replicas:
-            raise InputError(f"a batch of {len(source)} pairs cannot be split evenly across "
-                               f"{replicas} replicas; choose a --batch-size that is a multiple "
-                               f"of {replicas}")
         return {name: float(value) for name, value in
                 compiled_step(split(source), split(target)).items()}
 

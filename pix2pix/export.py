@@ -11,7 +11,7 @@ import warnings
 
 import keras
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.networks import BatchNorm
 from pix2pix.storage import atomic_folder, atomic_path, check_folder, check_output
 
@@ -82,13 +82,13 @@ def check_export_output(path, fmt, overwrite=False):
     if fmt != "saved_model":
         return check_output(path, overwrite, [EXTENSIONS[fmt]])
     if os.path.isfile(path):
-        raise InputError(f"{path}: is a file; a SavedModel is a folder")
+        raise Pix2PixError(f"{path}: is a file; a SavedModel is a folder")
     if os.path.isdir(path):
         if not overwrite:
-            raise InputError(f"{path}: already exists; add --overwrite to replace it")
+            raise Pix2PixError(f"{path}: already exists; add --overwrite to replace it")
         if os.listdir(path) and not os.path.isfile(os.path.join(path, "saved_model.pb")):
             # --overwrite replaces a SavedModel, never a folder of something else.
-            raise InputError(f"{path}: is a folder that holds no SavedModel; not replacing it")
+            raise Pix2PixError(f"{path}: is a folder that holds no SavedModel; not replacing it")
     check_folder(os.path.dirname(os.path.abspath(path)), path)
 
 

@@ -15,8 +15,8 @@ import math
 import keras
 import numpy as np
 
-from pix2pix.cli import InputError
-from pix2pix.data import scale_images, unscale_images
+from pix2pix.errors import Pix2PixError
+from pix2pix.images import scale_images, unscale_images
 from pix2pix.inference import translate_images
 
 TILE_BATCH = 8  # tiles translated in one call in eval mode (paper modes go one at a time anyway)
@@ -69,11 +69,11 @@ def pad_to_multiple(image, multiple):
 def check_tile(tile, stride):
     """Refuse a tile size the generator cannot translate, in one line."""
     if tile < stride:
-        raise InputError(f"--tile {tile}: below the generator's stride; tiles must be at least "
-                         f"{stride} pixels (a multiple of {stride})")
+        raise Pix2PixError(f"--tile {tile}: below the generator's stride; tiles must be at least "
+                           f"{stride} pixels (a multiple of {stride})")
     if tile % stride:
-        raise InputError(f"--tile {tile}: not a multiple of the generator's stride {stride}; "
-                         f"try {tile // stride * stride} or {(tile // stride + 1) * stride}")
+        raise Pix2PixError(f"--tile {tile}: not a multiple of the generator's stride {stride}; "
+                           f"try {tile // stride * stride} or {(tile // stride + 1) * stride}")
 
 
 def tile_starts(length, tile, overlap):

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pix2pix.cli import InputError
-from pix2pix.data import scale_images, unscale_images
+from pix2pix.errors import Pix2PixError
+from pix2pix.images import scale_images, unscale_images
 from pix2pix.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
 from pix2pix.storage import atomic_path
 
@@ -36,52 +36,40 @@ def save_generator(g_model, path, config):
 def load_generator(path):
     """Load a generator saved by `save_generator`: returns (model, config)."""
     if not os.path.isfile(path):
-        raise InputError(f"{path}: no such model file")
+        raise Pix2PixError(f"{path}: no such model file")
     try:
         with h5py.File(path, "r") as f:
             if "model_config" not in f.attrs:
-                raise InputError(f"{path}: not a Keras model (no model in this H5 file)")
+                raise Pix2PixError(f"{path}: not a Keras model (no model in this H5 file)")
             config = json.loads(f.attrs.get("pix2pix_config", "{}"))
     except PermissionError:
-        raise InputError(f"{path}: cannot be read (permission denied)") from None
+        raise Pix2PixError(f"{path}: cannot be read (permission denied)") from None
     except OSError:
-        raise InputError(f"{path}: not an H5 model file") from None
+        raise Pix2PixError(f"{path}: not an H5 model file") from None
     except ValueError:
         config = None
     if not isinstance(config, dict):
-        raise InputError(f"{path}: its pix2pix configuration (size, direction) is damaged")
+        raise Pix2PixError(f"{path}: its pix2pix configuration (size, direction) is damaged")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as e:
-        raise InputError(f"{path}: cannot load the model ({e})") from None
+        raise Pix2PixError(f"{path}: cannot load the model ({e})") from None
     shape = model.input_shape
     if isinstance(shape, list) or len(shape) != 4 or model.output_shape != shape:
-        raise InputError(f"{path}: not a pix2pix generator (inputs {shape}, outputs "
-                         f"{model.output_shape}); was a discriminator given?")
+        raise Pix2PixError(f"{path}: not a pix2pix generator (inputs {shape}, outputs "
+                           f"{model.output_shape}); was a discriminator given?")
     return model, config
 
 
-def check_fits(g_model, images, source):
+def check_fits(g_model, image_shape, source):
     """Refuse images of another size than the model's, with one line naming where they came from."""
-    if images.shape[1:] != g_model.input_shape[1:]:
+    if tuple(image_shape) != g_model.input_shape[1:]:
         size = g_model.input_shape[1]
-        raise InputError(f"{source}: its {images.shape[1]}x{images.shape[2]} images do not fit "
-                         f"the model, which translates {size}x{size} images")
+        raise Pix2PixError(f"{source}: its {image_shape[0]}x{image_shape[1]} images do not fit "
+                           f"the model, which translates {size}x{size} images")
 
 
-MODES = ("paper", "deterministic", "eval")
-
-
-def add_mode_flags(parser):
-    """--mode, with --deterministic and --eval-mode as its two short forms."""
-    parser.add_argument("--mode", choices=MODES, default="paper",
-                        help="how the generator runs: paper (default): dropout and each image's "
-                             "BatchNorm statistics; deterministic: the same without dropout, so "
-                             "repeatable; eval: BatchNorm's moving averages, no dropout")
-    parser.add_argument("--deterministic", dest="mode", action="store_const",
-                        const="deterministic", help="same as --mode deterministic")
-    parser.add_argument("--eval-mode", dest="mode", action="store_const", const="eval",
-                        help="same as --mode eval")
+MODES = ("paper", "deterministic", "eval")  # how the generator runs: see translate_images
 
 
 @functools.cache

@@ -17,13 +17,12 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import translate_uint8
 from pix2pix.networks import define_generator
 
 PSNR_CAP = 100.0
 IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")
-LABEL_METRICS = ("per-pixel acc", "per-class acc", "class IoU")
 
 
 def image_scores(generated, targets):
@@ -49,18 +48,18 @@ def load_palette(path):
         with open(path) as f:
             text = f.read()
     except OSError as e:
-        raise InputError(f"{path}: cannot read the palette ({e.strerror or e})") from None
+        raise Pix2PixError(f"{path}: cannot read the palette ({e.strerror or e})") from None
     try:
         colours = json.loads(text) if text.lstrip().startswith("[") else [
             [int(v) for v in line.replace(",", " ").split()]
             for line in text.splitlines() if line.strip() and not line.startswith("#")]
         palette = np.array(colours, dtype=np.int64)
     except ValueError as e:
-        raise InputError(f"{path}: not a palette of RGB colours ({e})") from None
+        raise Pix2PixError(f"{path}: not a palette of RGB colours ({e})") from None
     if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) < 2 \
             or palette.min() < 0 or palette.max() > 255:
-        raise InputError(f"{path}: a palette needs at least two colours of three values 0-255, "
-                         f"found {palette.tolist()}")
+        raise Pix2PixError(f"{path}: a palette needs at least two colours of three values 0-255, "
+                           f"found {palette.tolist()}")
     return palette.astype(np.uint8)
 
 
@@ -72,7 +71,7 @@ def kmeans_palette(images, k, seed=0, n_pixels=100_000, n_iter=30):
     pixels = pixels.astype(np.float64)
     distinct = np.unique(pixels, axis=0)
     if len(distinct) < k:
-        raise InputError(f"--classes {k}: the targets hold only {len(distinct)} distinct colours")
+        raise Pix2PixError(f"--classes {k}: the targets hold only {len(distinct)} distinct colours")
     centres = distinct[rng.choice(len(distinct), k, replace=False)]
     for _ in range(n_iter):
         nearest = ((pixels[:, None, :] - centres[None]) ** 2).sum(-1).argmin(axis=1)

@@ -8,10 +8,10 @@ a configuration saying what it translates, so that every script uses it like a t
 import os
 import tempfile
 
-from pix2pix.cli import InputError
 from pix2pix.convert import generator_from_reference
-from pix2pix.data import download
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator
+from pix2pix.prepare import download
 from pix2pix.pth import read_state_dict
 
 PRETRAINED_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch"
@@ -39,22 +39,11 @@ def pretrained_generator(name, models_dir="models", base_url=PRETRAINED_URL):
         download(url, state_path)
         try:
             g_model = generator_from_reference(read_state_dict(state_path), url)
-        except InputError as e:
-            raise InputError(str(e).replace(state_path, url)) from None
+        except Pix2PixError as e:
+            raise Pix2PixError(str(e).replace(state_path, url)) from None
     config = {"image_size": g_model.input_shape[1], "dataset": dataset, "reverse": reverse,
               "translates": translates, "ngf": g_model.get_layer("encoder_1").filters,
               "pretrained": name, "source": url}
     save_generator(g_model, path, config)
     print(f"converted the authors' {name} generator ({translates}) into {path}")
     return path
-
-
-def add_pretrained_flags(parser):
-    """--pretrained NAME (in place of a model file) and --base-url, for the scripts."""
-    parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
-                        help="use one of the authors' trained generators instead of a model file: "
-                             + ", ".join(f"{name} ({PRETRAINED[name][2]})" for name in PRETRAINED)
-                             + "; downloaded and converted into models/pretrained/NAME.h5 the "
-                               "first time")
-    parser.add_argument("--base-url", default=PRETRAINED_URL,
-                        help="where the authors' .pth files are (default: their server)")

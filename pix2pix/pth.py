@@ -22,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the legacy format's first pickle
 PROTOCOL_VERSION = 1001
@@ -73,24 +73,24 @@ class _Unpickler(pickle.Unpickler):
         start = self.file.tell()
         for i, (opcode, index, _) in enumerate(pickletools.genops(self.file)):
             if opcode.name.endswith("PUT") and index > i:
-                raise InputError(f"{self.path}: damaged, its pickle has a memo index of {index}")
+                raise Pix2PixError(f"{self.path}: damaged, its pickle has a memo index of {index}")
         self.file.seek(start)
         return super().load()
 
     def find_class(self, module, name):  # every global the pickle names comes through here
         if (module, name) not in SAFE_GLOBALS:
-            raise InputError(f"{self.path}: refused, its pickle asks for {_clean(module)}."
-                             f"{_clean(name)} (a .pth file may only hold tensors)")
+            raise Pix2PixError(f"{self.path}: refused, its pickle asks for {_clean(module)}."
+                               f"{_clean(name)} (a .pth file may only hold tensors)")
         return SAFE_GLOBALS[module, name]
 
     def persistent_load(self, pid):  # ('storage', type, key, location, numel[, view]) -> Storage
         if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
                 and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)
                 and type(pid[4]) is int and pid[4] >= 0 and pid[5:] in ((), (None,))):
-            raise InputError(f"{self.path}: its pickle refers to {_clean(pid)}, not a storage")
+            raise Pix2PixError(f"{self.path}: its pickle refers to {_clean(pid)}, not a storage")
         storage = Storage(pid[2], pid[1], pid[4])
         if self.storages.setdefault(storage.key, storage) != storage:
-            raise InputError(f"{self.path}: storage {_clean(storage.key)} is declared twice")
+            raise Pix2PixError(f"{self.path}: storage {_clean(storage.key)} is declared twice")
         return storage
 
 
@@ -98,10 +98,10 @@ def _load_zip(path, f):
     try:
         archive = zipfile.ZipFile(f)
     except zipfile.BadZipFile as e:
-        raise InputError(f"{path}: a damaged or truncated zip ({e})") from e
+        raise Pix2PixError(f"{path}: a damaged or truncated zip ({e})") from e
     pickles = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")]
     if len(pickles) != 1:
-        raise InputError(f"{path}: a zip but not a PyTorch file (no <name>/data.pkl in it)")
+        raise Pix2PixError(f"{path}: a zip but not a PyTorch file (no <name>/data.pkl in it)")
     prefix, names = pickles[0][:-len("data.pkl")], set(archive.namelist())
     unpickler = _Unpickler(io.BytesIO(archive.read(pickles[0])), path)
     state = unpickler.load()
@@ -110,38 +110,39 @@ def _load_zip(path, f):
     for key, storage in unpickler.storages.items():
         name = f"{prefix}data/{key}"
         if name not in names:
-            raise InputError(f"{path}: storage {_clean(name)} is missing from the zip")
+            raise Pix2PixError(f"{path}: storage {_clean(name)} is missing from the zip")
         # Check the size before reading, so that a lying (or zip-bomb) entry is never inflated.
         size = archive.getinfo(name).file_size
         if size != storage.numel * storage.type.dtype.itemsize:
-            raise InputError(f"{path}: storage {_clean(name)} has {size} bytes, "
-                             f"not the {storage.numel} elements its pickle says")
+            raise Pix2PixError(f"{path}: storage {_clean(name)} has {size} bytes, "
+                               f"not the {storage.numel} elements its pickle says")
         data[key] = archive.read(name)
     return state, data, "big" if big else "little"
 
 
 def _load_legacy(path, f):
     if _Unpickler(f, path).load() != MAGIC_NUMBER:
-        raise InputError(f"{path}: not a PyTorch .pth file (not a zip, nor torch's legacy format)")
+        raise Pix2PixError(f"{path}: not a PyTorch .pth file (not a zip, nor torch's legacy "
+                           f"format)")
     if (version := _Unpickler(f, path).load()) != PROTOCOL_VERSION:
-        raise InputError(f"{path}: legacy PyTorch format version {_clean(version)}, not 1001")
+        raise Pix2PixError(f"{path}: legacy PyTorch format version {_clean(version)}, not 1001")
     _Unpickler(f, path).load()  # sys info: the storages are little-endian whatever it says
     unpickler = _Unpickler(f, path)
     state = unpickler.load()
     keys = _Unpickler(f, path).load()
     if not isinstance(keys, list) or sorted(keys) != sorted(unpickler.storages):
-        raise InputError(f"{path}: its list of storages does not match the tensors' storages")
+        raise Pix2PixError(f"{path}: its list of storages does not match the tensors' storages")
     data = {}
     for key in keys:  # each storage: int64 element count, then its bytes
         storage = unpickler.storages[key]
         header = f.read(8)
         if len(header) == 8 and struct.unpack("<q", header)[0] != storage.numel:
-            raise InputError(f"{path}: storage {_clean(key)} has a size that its pickle does not "
-                             "declare")
+            raise Pix2PixError(f"{path}: storage {_clean(key)} has a size that its pickle does not "
+                               "declare")
         nbytes = storage.numel * storage.type.dtype.itemsize
         data[key] = f.read(nbytes)
         if len(header) < 8 or len(data[key]) < nbytes:
-            raise InputError(f"{path}: truncated, storage {_clean(key)} is cut short")
+            raise Pix2PixError(f"{path}: truncated, storage {_clean(key)} is cut short")
     return state, data, "little"
 
 
@@ -149,15 +150,15 @@ def _to_array(path, name, tensor, data, byteorder):
     shape, stride, offset = tensor.shape, tensor.stride, tensor.offset
     if not (isinstance(shape, tuple) and isinstance(stride, tuple) and len(shape) == len(stride)
             and all(type(n) is int and n >= 0 for n in (offset, *shape, *stride))):
-        raise InputError(f"{path}: tensor {_clean(name)} has a malformed shape, stride or offset")
+        raise Pix2PixError(f"{path}: tensor {_clean(name)} has a malformed shape, stride or offset")
     dtype = tensor.storage.type.dtype.newbyteorder("<" if byteorder == "little" else ">")
     flat = np.frombuffer(data[tensor.storage.key], dtype=dtype)
     # The last element the view reaches must lie inside the storage (an empty view reaches none).
     # A view could also repeat elements (stride 0) into a huge copy; a state dict never does.
     if 0 not in shape and (offset + sum((n - 1) * s for n, s in zip(shape, stride)) >= flat.size
                            or math.prod(shape) > flat.size):
-        raise InputError(f"{path}: tensor {_clean(name)} {shape} reaches past the end of its "
-                         "storage")
+        raise Pix2PixError(f"{path}: tensor {_clean(name)} {shape} reaches past the end of its "
+                           "storage")
     view = np.lib.stride_tricks.as_strided(flat[min(offset, flat.size):], shape,
                                            [s * dtype.itemsize for s in stride], writeable=False)
     array = np.array(view, dtype=dtype.newbyteorder("="), order="C")  # a native, C-ordered copy
@@ -169,30 +170,31 @@ def _to_array(path, name, tensor, data, byteorder):
 def read_state_dict(path):
     """{name: NumPy array} from a PyTorch .pth state dict, in the file's order; never runs code."""
     if os.path.isdir(path):
-        raise InputError(f"{path}: a folder, not a .pth file")
+        raise Pix2PixError(f"{path}: a folder, not a .pth file")
     if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file")
+        raise Pix2PixError(f"{path}: no such file")
     try:
         with open(path, "rb") as f:
             if not (magic := f.read(4)):
-                raise InputError(f"{path}: empty file, not a PyTorch .pth file")
+                raise Pix2PixError(f"{path}: empty file, not a PyTorch .pth file")
             f.seek(0)
             load = _load_zip if magic == b"PK\x03\x04" else _load_legacy
             state, data, byteorder = load(path, f)
         if not isinstance(state, dict):
-            raise InputError(f"{path}: holds a {type(state).__name__}, not a state dict of tensors")
+            raise Pix2PixError(f"{path}: holds a {type(state).__name__}, not a state dict of "
+                               f"tensors")
         arrays = {}
         for name, tensor in state.items():
             if not (isinstance(name, str) and isinstance(tensor, Tensor)
                     and isinstance(tensor.storage, Storage)):
-                raise InputError(f"{path}: entry {_clean(repr(name))} is not a tensor "
-                                 "(a state dict maps names to tensors)")
+                raise Pix2PixError(f"{path}: entry {_clean(repr(name))} is not a tensor "
+                                   "(a state dict maps names to tensors)")
             arrays[name] = _to_array(path, name, tensor, data, byteorder)
         return arrays
-    except InputError:
+    except Pix2PixError:
         raise
     except OSError as e:
-        raise InputError(f"{path}: cannot read it ({e.strerror or e})") from e
+        raise Pix2PixError(f"{path}: cannot read it ({e.strerror or e})") from e
     except Exception as e:  # a damaged pickle or zip can fail in almost any way: EOF, Key, Value...
-        raise InputError(f"{path}: damaged or not a PyTorch .pth file "
-                         f"({type(e).__name__}: {_clean(e)})") from e
+        raise Pix2PixError(f"{path}: damaged or not a PyTorch .pth file "
+                           f"({type(e).__name__}: {_clean(e)})") from e

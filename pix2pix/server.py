@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 from PIL import Image
 
-from pix2pix.cli import InputError, describe
-from pix2pix.data import open_rgb, resize
+from pix2pix.cli import describe
+from pix2pix.errors import Pix2PixError
+from pix2pix.images import open_rgb, resize
 from pix2pix.inference import translate_uint8
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "index.html")
@@ -100,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             source, translation = self.server.translator(data, name)
         except UploadError as e:
             return self.send_json(e.status, {"error": str(e)})
-        except InputError as e:  # not an image, damaged, a decompression bomb
+        except Pix2PixError as e:  # not an image, damaged, a decompression bomb
             return self.send_json(400, {"error": describe(e)})
         except Exception as e:  # noqa: BLE001  a bug must not stop the server
             self.log_error("translating %s failed: %r", name, e)
@@ -167,4 +168,4 @@ def make_server(g_model, host="127.0.0.1", port=8000, mode="paper", name="model"
     try:
         return TranslationServer((host, port), translator, page.encode(), max_upload)
     except OSError as e:
-        raise InputError(f"{host}:{port}: cannot listen there ({e.strerror or e})") from None
+        raise Pix2PixError(f"{host}:{port}: cannot listen there ({e.strerror or e})") from None

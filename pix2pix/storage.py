@@ -5,7 +5,7 @@ import os
 import shutil
 import tempfile
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 
 # The system's ways of refusing a write (not, say, a network error while downloading into it).
 WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
@@ -19,11 +19,11 @@ def check_output(path, overwrite=False, extensions=None):
     among `extensions`, or a parent that is a file or not writable are errors naming `path`.
     """
     if os.path.isdir(path):
-        raise InputError(f"{path}: is a folder; give a file name")
+        raise Pix2PixError(f"{path}: is a folder; give a file name")
     if extensions and not path.lower().endswith(tuple(extensions)):
-        raise InputError(f"{path}: unsupported file type; use one of {', '.join(extensions)}")
+        raise Pix2PixError(f"{path}: unsupported file type; use one of {', '.join(extensions)}")
     if os.path.lexists(path) and not overwrite:
-        raise InputError(f"{path}: already exists; add --overwrite to replace it")
+        raise Pix2PixError(f"{path}: already exists; add --overwrite to replace it")
     check_folder(os.path.dirname(os.path.abspath(path)), path)
 
 
@@ -34,9 +34,9 @@ def check_folder(folder, path=None):
     while not os.path.exists(existing):  # the nearest part of the path that exists
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise InputError(f"{path}: cannot write there: {existing} is a file, not a folder")
+        raise Pix2PixError(f"{path}: cannot write there: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(f"{path}: cannot write there: no permission to write in {existing}")
+        raise Pix2PixError(f"{path}: cannot write there: no permission to write in {existing}")
 
 
 def give_usual_permissions(path, mode):
@@ -48,11 +48,11 @@ def give_usual_permissions(path, mode):
 
 
 def raise_write_error(path, error):
-    """A failure of the system (disk full, no permission) as an InputError naming `path`;
+    """A failure of the system (disk full, no permission) as a Pix2PixError naming `path`;
     any other OSError as it is."""
     if error.errno not in WRITE_ERRORS:
         raise error
-    raise InputError(f"{path}: could not be written ({error.strerror or error})") from error
+    raise Pix2PixError(f"{path}: could not be written ({error.strerror or error})") from error
 
 
 @contextlib.contextmanager
@@ -62,7 +62,7 @@ def atomic_path(path):
     The temporary file lives in the same folder (so the final rename is atomic) and keeps the
     extension (libraries choose a format from it). It is flushed to disk before the rename, and
     removed if the block fails, so `path` is either the old file or the complete new one. A
-    failure of the system (disk full, no permission) becomes an InputError naming `path`.
+    failure of the system (disk full, no permission) becomes a Pix2PixError naming `path`.
     """
     folder, name = os.path.split(os.path.abspath(path))
     stem, ext = os.path.splitext(name)

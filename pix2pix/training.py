@@ -12,10 +12,11 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
-from pix2pix.cli import InputError
-from pix2pix.data import iterate_batches, load_batch, unscale_images
+from pix2pix.data import iterate_batches, load_batch
 from pix2pix.distribute import distributed_step, is_chief, shared_seed
+from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
+from pix2pix.images import unscale_images
 from pix2pix.inference import save_generator, translate_images, translate_uint8
 from pix2pix.logs import SCORES, RunLogs
 from pix2pix.metrics import image_scores
@@ -93,8 +94,8 @@ def start_state(checkpoint_path, gan_model, settings, rng, resume):
     recorded = state.pop("settings", {})
     for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
         if name in recorded and recorded[name] != settings[name]:
-            raise InputError(f"{checkpoint_path}: its run has {name} {recorded[name]}, this "
-                             f"one {settings[name]}; resume it as it was started")
+            raise Pix2PixError(f"{checkpoint_path}: its run has {name} {recorded[name]}, "
+                               f"this one {settings[name]}; resume it as it was started")
     print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
     return state
 
@@ -102,8 +103,8 @@ def start_state(checkpoint_path, gan_model, settings, rng, resume):
 def check_losses(losses, step, checkpoint_path):
     """Stop a diverged run before it overwrites the last good checkpoint."""
     if not all(map(math.isfinite, losses.values())):
-        raise InputError(f"training diverged at step {step} (losses {losses}); the last good "
-                         f"checkpoint is kept in {checkpoint_path}")
+        raise Pix2PixError(f"training diverged at step {step} (losses {losses}); the last "
+                           f"good checkpoint is kept in {checkpoint_path}")
 
 
 class DiscriminatorWatch:
@@ -141,7 +142,12 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1, out_dir="
     chief = is_chief(strategy)
     steps_per_epoch = len(dataset) // n_batch
     if steps_per_epoch == 0:
-        raise InputError(f"the dataset has {len(dataset)} pairs, fewer than one batch of {n_batch}")
+        raise Pix2PixError(f"the dataset has {len(dataset)} pairs, fewer than one batch of "
+                           f"{n_batch}")
+    if n_batch % strategy.num_replicas_in_sync:
+        raise Pix2PixError(f"a batch of {n_batch} pairs cannot be split evenly across "
+                           f"{strategy.num_replicas_in_sync} replicas; choose a batch size that "
+                           f"is a multiple of {strategy.num_replicas_in_sync}")
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),

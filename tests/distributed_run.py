@@ -34,9 +34,10 @@ strategy = make_strategy(args.distribute, devices)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pix2pix.data import PairArrays, synthetic_dataset  # noqa: E402
+from pix2pix.data import PairArrays  # noqa: E402
 from pix2pix.gan import define_gan  # noqa: E402
 from pix2pix.networks import define_discriminator, define_generator  # noqa: E402
+from pix2pix.synthetic import synthetic_dataset  # noqa: E402
 from pix2pix.training import train  # noqa: E402
 
 shape = (32, 32, 3)

@@ -18,11 +18,13 @@ from PIL import Image
 
 import pix2pix.cli
 from conftest import run_script
-from pix2pix.cli import InputError
-from pix2pix.data import MAX_IMAGE_PIXELS, load_pair, load_real_samples, open_rgb, \
-    save_dataset, synthetic_dataset
+from pix2pix.data import read_npz
+from pix2pix.errors import Pix2PixError
+from pix2pix.images import MAX_IMAGE_PIXELS, load_pair, open_rgb
 from pix2pix.inference import load_generator, save_generator
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.prepare import save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 SCRIPTS = ["prepare_dataset.py", "plot_samples.py", "train.py", "translate.py", "evaluate.py",
            "export.py", "serve.py"]
@@ -116,7 +118,7 @@ def test_bomb_is_over_the_limit_and_tiny():
 @pytest.mark.parametrize("name", sorted(BAD_PAIRS))
 def test_bad_pair_is_refused_by_name(tmp_path, name):
     path = write_files(tmp_path, {name: BAD_PAIRS[name]}) / name
-    with pytest.raises(InputError, match=BAD_PAIRS[name][1]) as caught:
+    with pytest.raises(Pix2PixError, match=BAD_PAIRS[name][1]) as caught:
         load_pair(str(path), 32)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
 
@@ -125,7 +127,7 @@ def test_bomb_is_refused_without_decoding(tmp_path, monkeypatch):
     path = tmp_path / "bomb.png"
     path.write_bytes(png_declaring(100_000, 100_000))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("the bomb was decoded"))
-    with pytest.raises(InputError, match="decompression bomb"):
+    with pytest.raises(Pix2PixError, match="decompression bomb"):
         open_rgb(str(path))
 
 
@@ -161,7 +163,7 @@ def test_prepare_folder_names_and_skips_each_bad_image(tmp_path):
         assert any(name in line and line.startswith("skipping") and reason in line
                    for line in lines), (name, result.stderr)
     assert any(line.startswith("warning") and "square.png" in line for line in lines)
-    src, _ = load_real_samples(str(out))
+    src, _ = read_npz(str(out))
     assert len(src) == len(CONVERTED_IMAGES) + len(ODD_SHAPED)
     assert "notes.txt" not in result.stderr
 
@@ -301,16 +303,16 @@ NPZ_CASES = {"no_arrays": "arr_0 and arr_1", "different_counts": "same number",
 @pytest.mark.parametrize("kind", sorted(NPZ_CASES))
 def test_bad_npz_is_refused(tmp_path, kind):
     path = write_npz(tmp_path / f"{kind}.npz", kind)
-    with pytest.raises(InputError, match=NPZ_CASES[kind].replace("(", r"\(").replace(")", r"\)")):
-        load_real_samples(str(path))
+    with pytest.raises(Pix2PixError, match=NPZ_CASES[kind].replace("(", r"\(").replace(")", r"\)")):
+        read_npz(str(path))
 
 
 def test_pickle_is_never_unpickled(tmp_path, monkeypatch):
     import pickle
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
-    with pytest.raises(InputError, match="never loaded"):
-        load_real_samples(str(write_npz(tmp_path / "p.npz", "pickle")))
+    with pytest.raises(Pix2PixError, match="never loaded"):
+        read_npz(str(write_npz(tmp_path / "p.npz", "pickle")))
 
 
 @pytest.mark.parametrize("kind", sorted(NPZ_CASES))
@@ -362,7 +364,7 @@ MODEL_CASES = {"missing.h5": "no such model file", "not_keras.h5": "not a Keras 
 
 @pytest.mark.parametrize("name", sorted(MODEL_CASES))
 def test_bad_model_is_refused(bad_models, name):
-    with pytest.raises(InputError, match=MODEL_CASES[name]):
+    with pytest.raises(Pix2PixError, match=MODEL_CASES[name]):
         load_generator(str(bad_models / name))
 
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_process, run_script
-from pix2pix.data import load_real_samples
+from pix2pix.data import read_npz
 from pix2pix.inference import load_generator
 
 
@@ -23,7 +23,7 @@ def test_prepare_synthetic_and_from_folder(tmp_path):
     out = tmp_path / "syn.npz"
     result = run_script("prepare_dataset.py", "--synthetic", 6, "--size", 32, "-o", out)
     assert result.returncode == 0, result.stderr
-    src, tar = load_real_samples(str(out))
+    src, tar = read_npz(str(out))
     assert src.shape == (6, 32, 32, 3)
     # Write them as side-by-side JPEGs in maps/train, then prepare that folder.
     folder = tmp_path / "maps" / "train"
@@ -33,7 +33,7 @@ def test_prepare_synthetic_and_from_folder(tmp_path):
     result = run_script("prepare_dataset.py", folder, "--size", 32, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "data/maps_32.npz" in result.stdout  # named after the dataset, not the split
-    src2, tar2 = load_real_samples(str(tmp_path / "data" / "maps_32.npz"))
+    src2, tar2 = read_npz(str(tmp_path / "data" / "maps_32.npz"))
     assert np.array_equal(src2, src) and np.array_equal(tar2, tar)  # PNG is lossless
 
 

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix.cli import InputError
-from pix2pix.data import (download_dataset, load_images, load_pair, load_real_samples,
-                          save_dataset, scale_images, synthetic_dataset, unscale_images)
+from pix2pix.data import load_images, read_npz
+from pix2pix.errors import Pix2PixError
+from pix2pix.images import load_pair, scale_images, unscale_images
+from pix2pix.prepare import download_dataset, save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 
 def write_pair(path, width=64, height=32, mode="RGB", seed=0):
@@ -25,7 +27,7 @@ def test_npz_round_trip(tmp_path):
     src, tar = synthetic_dataset(5, 32, seed=0)
     path = tmp_path / "pairs.npz"
     save_dataset(str(path), src, tar)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert loaded_src.dtype == np.uint8 and loaded_src.shape == (5, 32, 32, 3)
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     assert os.listdir(tmp_path) == ["pairs.npz"]  # no temporary file left beside it
@@ -102,9 +104,9 @@ def test_folder_skips_corrupt_files_and_keeps_order(tmp_path, capsys):
 
 def test_folder_without_usable_images_is_an_error(tmp_path):
     (tmp_path / "a.jpg").write_bytes(b"")
-    with pytest.raises(InputError, match="none of its 1 images"):
+    with pytest.raises(Pix2PixError, match="none of its 1 images"):
         load_images(str(tmp_path), 32)
-    with pytest.raises(InputError, match="no such folder"):
+    with pytest.raises(Pix2PixError, match="no such folder"):
         load_images(str(tmp_path / "missing"), 32)
 
 
@@ -137,11 +139,11 @@ def test_download_unpacks_whole_folder(tmp_path, dataset_server):
 
 
 def test_download_of_a_missing_dataset_leaves_nothing(tmp_path, dataset_server):
-    with pytest.raises(InputError, match="HTTP 404"):
+    with pytest.raises(Pix2PixError, match="HTTP 404"):
         download_dataset("maps", str(tmp_path / "data"), dataset_server)
     assert os.listdir(tmp_path / "data") == []
 
 
 def test_download_unreachable_server_is_one_clear_error(tmp_path):
-    with pytest.raises(InputError, match="cannot download"):
+    with pytest.raises(Pix2PixError, match="cannot download"):
         download_dataset("maps", str(tmp_path / "data"), "http://127.0.0.1:9")

@@ -8,12 +8,14 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.cli import InputError
-from pix2pix.data import load_real_samples, save_dataset, synthetic_dataset
+from pix2pix.data import read_npz
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
                              label_scores, load_palette)
 from pix2pix.networks import define_generator
+from pix2pix.prepare import save_dataset
+from pix2pix.synthetic import synthetic_dataset
 
 SHAPE = (32, 32, 3)
 PALETTE = np.array([[255, 0, 0], [0, 0, 255], [0, 200, 0]], np.uint8)
@@ -85,7 +87,7 @@ def test_palette_files(tmp_path):
     assert np.array_equal(load_palette(str(as_json)), PALETTE)
     bad = tmp_path / "bad.txt"
     bad.write_text("255 0\n")
-    with pytest.raises(InputError, match="bad.txt"):
+    with pytest.raises(Pix2PixError, match="bad.txt"):
         load_palette(str(bad))
 
 
@@ -131,7 +133,7 @@ def test_evaluate_npz_json_samples_labels(untrained_h5, tiny_npz, tmp_path):
 
 
 def test_evaluate_folder_with_palette(untrained_h5, tiny_npz, tmp_path):
-    src, tar = load_real_samples(str(tiny_npz))
+    src, tar = read_npz(str(tiny_npz))
     folder = tmp_path / "pairs"
     folder.mkdir()
     for i in range(3):  # twice the model's size: resized to 32 on reading

@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.data import open_rgb
 from pix2pix.fullsize import (blend_tiles, generator_for_shape, generator_stride, pad_to_multiple,
                               tile_windows, translate_full_size, translate_full_size_uint8)
+from pix2pix.images import open_rgb
 from pix2pix.inference import save_generator, translate_images
 from pix2pix.networks import define_generator
 

@@ -11,10 +11,11 @@ import pytest
 
 from conftest import ROOT, run_script
 from pix2pix.checkpoint import load_checkpoint
-from pix2pix.data import PairArrays, synthetic_dataset
-from pix2pix.inference import load_generator
+from pix2pix.data import PairArrays
 from pix2pix.gan import define_gan
+from pix2pix.inference import load_generator
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.synthetic import synthetic_dataset
 from pix2pix.training import train
 
 

@@ -5,10 +5,11 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from pix2pix.data import PairArrays, synthetic_dataset
+from pix2pix.data import PairArrays
 from pix2pix.gan import define_gan
 from pix2pix.logs import LOSSES
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.synthetic import synthetic_dataset
 from pix2pix.training import LEARNING_RATE, train
 
 

@@ -12,11 +12,12 @@ from PIL import Image
 
 from conftest import ROOT, run_script
 from pix2pix.checkpoint import load_checkpoint
-from pix2pix.data import (PairArrays, PairFolder, combine_folders, iterate_batches, load_batch,
-                          random_jitter, synthetic_dataset)
-from pix2pix.inference import load_generator
+from pix2pix.data import PairArrays, PairFolder, iterate_batches, load_batch, random_jitter
 from pix2pix.gan import define_gan
+from pix2pix.inference import load_generator
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.prepare import combine_folders
+from pix2pix.synthetic import synthetic_dataset
 from pix2pix.training import learning_rate, train
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import load_generator, translate_images
 from pix2pix.pretrained import pretrained_generator
 
@@ -64,7 +64,7 @@ def test_a_pretrained_generator_translates_as_the_authors_network(tmp_path, mode
 ])
 def test_bad_files_are_refused_by_name_and_leave_nothing(tmp_path, model_server, name, message):
     os.chdir(tmp_path)
-    with pytest.raises(InputError, match=message) as error:
+    with pytest.raises(Pix2PixError, match=message) as error:
         pretrained_generator(name, str(tmp_path / "models"), model_server)
     assert f"{model_server}/{name}.pth" in str(error.value)
     assert os.listdir(tmp_path / "models" / "pretrained") == []

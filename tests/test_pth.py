@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from pix2pix.cli import InputError
+from pix2pix.errors import Pix2PixError
 from pix2pix.pth import MAGIC_NUMBER, PROTOCOL_VERSION, read_state_dict
 
 REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "reference")
@@ -41,7 +41,7 @@ def legacy_stream(state_pickle, storage_keys=()):
 
 
 def assert_refused(path, *words):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(Pix2PixError) as e:
         read_state_dict(path)
     message = str(e.value)
     assert str(path) in message and "\n" not in message, message

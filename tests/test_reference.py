@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from pix2pix.cli import InputError
 from pix2pix.convert import generator_from_reference, load_reference_weights
+from pix2pix.errors import Pix2PixError
 from pix2pix.inference import translate_images
 from pix2pix.networks import define_discriminator, define_generator
 from pix2pix.pth import read_state_dict
@@ -47,9 +47,9 @@ def test_discriminator_reproduces_the_authors_patchgan():
 
 def test_weights_of_another_network_are_refused():
     state = read_state_dict(fixture("unet_32_ngf8.pth"))
-    with pytest.raises(InputError, match="unet.pth: holds 17 modules with weights, the discriminator has 8"):
+    with pytest.raises(Pix2PixError, match="unet.pth: holds 17 modules with weights, the discriminator has 8"):
         load_reference_weights(define_discriminator((64, 64, 3), ndf=8), state, "unet.pth")
-    with pytest.raises(InputError, match="module model.model.0 holds shapes"):
+    with pytest.raises(Pix2PixError, match="module model.model.0 holds shapes"):
         load_reference_weights(define_generator((32, 32, 3), ngf=16), state, "unet.pth")
-    with pytest.raises(InputError, match="not the authors' U-Net generator"):
+    with pytest.raises(Pix2PixError, match="not the authors' U-Net generator"):
         generator_from_reference(read_state_dict(fixture("patchgan70_64_ndf8.pth")), "d.pth")

@@ -12,10 +12,11 @@ import pytest
 from conftest import run_script
 from pix2pix import training
 from pix2pix.checkpoint import merge_settings, read_settings
-from pix2pix.cli import InputError
-from pix2pix.data import PairArrays, load_real_samples, synthetic_dataset
+from pix2pix.data import PairArrays, read_npz
+from pix2pix.errors import Pix2PixError
 from pix2pix.gan import define_gan
 from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.synthetic import synthetic_dataset
 
 SMALL = ["--ngf", 8, "--ndf", 8]
 
@@ -67,7 +68,7 @@ def test_merge_settings():
     assert merge() == recorded
     assert merge(batch_size=2, jitter=None, epochs=3) == recorded  # agreeing flags are fine
     assert merge(epochs=5) == dict(recorded, epochs=5)  # training longer is fine
-    with pytest.raises(InputError) as e:
+    with pytest.raises(Pix2PixError) as e:
         merge(batch_size=4)
     assert str(e.value) == ("--batch-size 4 contradicts the checkpoint's 2 (m/c.h5); leave it "
                             "out to continue the run")
@@ -76,7 +77,7 @@ def test_merge_settings():
                          ({"ngf": 64}, "--ngf 64 contradicts the checkpoint's 8"),
                          ({"epochs": 2}, "--epochs 2 is less than the checkpoint's 3"),
                          ({"dataset": "/other.npz"}, "/other.npz: not the dataset of the run")]:
-        with pytest.raises(InputError, match=re.escape(words)):
+        with pytest.raises(Pix2PixError, match=re.escape(words)):
             merge(**given)
     # A checkpoint written before settings were recorded: the flags given, as before.
     given = dict(left_out, dataset="/x.npz", batch_size=4)
@@ -89,13 +90,13 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     settings = read_settings(str(tmp_path / "checkpoint.h5"))
     assert settings == {"ngf": 8, "size": 32, "pairs": 4, "batch_size": 1, "jitter": True,
                         "epochs": 1, "decay_epochs": 0}
-    with pytest.raises(InputError, match="batch_size 1, this one 2"):
+    with pytest.raises(Pix2PixError, match="batch_size 1, this one 2"):
         training.train(build(), dataset, n_epochs=2, n_batch=2, out_dir=str(tmp_path),
                        resume=True)
-    with pytest.raises(InputError, match="jitter True, this one False"):
+    with pytest.raises(Pix2PixError, match="jitter True, this one False"):
         training.train(build(), dataset, n_epochs=2, jitter=False, out_dir=str(tmp_path),
                        resume=True)
-    with pytest.raises(InputError, match="pairs 4, this one 3"):
+    with pytest.raises(Pix2PixError, match="pairs 4, this one 3"):
         training.train(build(), PairArrays(*synthetic_dataset(3, 32, seed=0)), n_epochs=2,
                        out_dir=str(tmp_path), resume=True)
 
@@ -157,14 +158,14 @@ def write_tutorial_npz(path, n=8, size=32):
 def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
     path = tmp_path / "tutorial.npz"
     src, tar = write_tutorial_npz(path, n=3)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert loaded_src.dtype == loaded_tar.dtype == np.uint8
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "converted to uint8" in err[0] and str(path) in err[0]
     # Values between integers are rounded.
     np.savez(path, src.astype(np.float32) + 0.4, tar.astype(np.float32) - 0.4)
-    loaded_src, loaded_tar = load_real_samples(str(path))
+    loaded_src, loaded_tar = read_npz(str(path))
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     # Anything else that is not uint8 is still refused.
     for bad, words in [(src.astype(np.float32) - 1, "from -1 to"),
@@ -173,8 +174,8 @@ def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
                        (src.astype(np.float64), "found float64"),
                        (src.astype(np.int16), "found int16")]:
         np.savez(path, bad, tar)
-        with pytest.raises(InputError, match=f"arr_0 must be uint8 .*{words}"):
-            load_real_samples(str(path))
+        with pytest.raises(Pix2PixError, match=f"arr_0 must be uint8 .*{words}"):
+            read_npz(str(path))
 
 
 def test_a_jittered_run_from_the_tutorials_npz_refuses_no_jitter_and_trains_longer(

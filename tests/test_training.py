@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pix2pix.data import PairArrays, scale_images, synthetic_dataset
+from pix2pix.data import PairArrays
 from pix2pix.gan import BETA_1, LAMBDA_L1, LEARNING_RATE, define_gan
+from pix2pix.images import scale_images
 from pix2pix.inference import translate_images
 from pix2pix.metrics import heldout_scores
 from pix2pix.networks import define_discriminator, define_generator, set_precision
+from pix2pix.synthetic import synthetic_dataset
 from pix2pix.training import train
 
 SHAPE = (32, 32, 3)
