@@ -104,7 +104,7 @@ def main(args):
               "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,
               "lambda_l1": args.lambda_l1}
     train(gan_model, dataset, n_epochs=args.epochs,
-          decay_epochs=args.decay_epochs, n_batch=args.batch_size, out_dir=args.out,
+          decay_epochs=args.decay_epochs, batch_size=args.batch_size, out_dir=args.out,
           save_every=args.save_every, checkpoint_every=args.checkpoint_every,
           jitter=args.jitter, config=config, settings=settings, seed=args.seed,
           resume=args.resume, workers=args.workers, strategy=strategy, logdir=args.logdir,

@@ -190,7 +190,7 @@ def load_batch(dataset, indices, jitter_seed=None):
             scale_images(np.stack([p[1] for p in pairs])))
 
 
-def iterate_batches(dataset, order, n_batch, first_batch=0, jitter_seed=None, workers=4):
+def iterate_batches(dataset, order, batch_size, first_batch=0, jitter_seed=None, workers=4):
     """Yield the float batches of `dataset` in `order`, from batch `first_batch` on, prepared
     ahead by background threads.
 
@@ -201,10 +201,10 @@ def iterate_batches(dataset, order, n_batch, first_batch=0, jitter_seed=None, wo
     """
     with ThreadPoolExecutor(workers) as pool:
         pending = collections.deque()
-        for b in range(first_batch, len(order) // n_batch):
+        for b in range(first_batch, len(order) // batch_size):
             seed = None if jitter_seed is None else [jitter_seed, b]
-            pending.append(pool.submit(load_batch, dataset, order[b * n_batch:(b + 1) * n_batch],
-                                       seed))
+            indices = order[b * batch_size:(b + 1) * batch_size]
+            pending.append(pool.submit(load_batch, dataset, indices, seed))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:

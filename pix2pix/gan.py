@@ -1,7 +1,8 @@
 """The composite model source -> G -> D, and the pix2pix training step it runs.
 
-One call of `train_on_batch(source, target)` is one iteration of the authors' training loop,
-compiled into a single TensorFlow graph:
+One call of `train_step` on a batch (source, target) is one iteration of the authors' training
+loop, compiled into a single TensorFlow graph (train.py runs it through `distributed_step` in
+pix2pix/distribute.py, on one device or several; on one, `train_on_batch` runs it too):
 
     1. G translates the source, once:  G(x)
     2. one update of D on  0.5 * (BCE(D(x, G(x)), 0) + BCE(D(x, y), 1))

@@ -122,7 +122,7 @@ class DiscriminatorWatch:
                        f"easy to tell apart)")
 
 
-def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1, out_dir="models",
+def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_dir="models",
           save_every=10, checkpoint_every=None, jitter=True, config=None, seed=None,
           resume=False, workers=4, settings=None, strategy=None, logdir=None,
           sample_every=1000, val=None):
@@ -140,18 +140,19 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1, out_dir="
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = is_chief(strategy)
-    steps_per_epoch = len(dataset) // n_batch
+    steps_per_epoch = len(dataset) // batch_size
     if steps_per_epoch == 0:
         raise Pix2PixError(f"the dataset has {len(dataset)} pairs, fewer than one batch of "
-                           f"{n_batch}")
-    if n_batch % strategy.num_replicas_in_sync:
-        raise Pix2PixError(f"a batch of {n_batch} pairs cannot be split evenly across "
+                           f"{batch_size}")
+    if batch_size % strategy.num_replicas_in_sync:
+        raise Pix2PixError(f"a batch of {batch_size} pairs cannot be split evenly across "
                            f"{strategy.num_replicas_in_sync} replicas; choose a batch size that "
                            f"is a multiple of {strategy.num_replicas_in_sync}")
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),
-                    batch_size=n_batch, jitter=jitter, epochs=n_epochs, decay_epochs=decay_epochs)
+                    batch_size=batch_size, jitter=jitter, epochs=n_epochs,
+                    decay_epochs=decay_epochs)
     if chief:
         os.makedirs(out_dir, exist_ok=True)
         for leftover in glob.glob(os.path.join(glob.escape(out_dir), ".*.tmp.*")):
@@ -184,7 +185,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, n_batch=1, out_dir="
             if state["order"] is None:  # a new epoch: new order, new crops and flips
                 state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
                              jitter_seed=int(rng.integers(2 ** 63)) if jitter else None)
-            for source, target in iterate_batches(dataset, state["order"], n_batch,
+            for source, target in iterate_batches(dataset, state["order"], batch_size,
                                                   state["batch"], state["jitter_seed"], workers):
                 losses = step(source, target)
                 check_losses(losses, state["step"] + 1, checkpoint_path)

@@ -45,7 +45,7 @@ keras.utils.set_random_seed(0)
 with strategy.scope():
     gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
                            shape)
-train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=2, n_batch=2,
+train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=2, batch_size=2,
       jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0)
 variables = (gan_model.variables + gan_model.d_optimizer.variables
              + gan_model.optimizer.variables)

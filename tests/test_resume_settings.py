@@ -91,7 +91,7 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     assert settings == {"ngf": 8, "size": 32, "pairs": 4, "batch_size": 1, "jitter": True,
                         "epochs": 1, "decay_epochs": 0}
     with pytest.raises(Pix2PixError, match="batch_size 1, this one 2"):
-        training.train(build(), dataset, n_epochs=2, n_batch=2, out_dir=str(tmp_path),
+        training.train(build(), dataset, n_epochs=2, batch_size=2, out_dir=str(tmp_path),
                        resume=True)
     with pytest.raises(Pix2PixError, match="jitter True, this one False"):
         training.train(build(), dataset, n_epochs=2, jitter=False, out_dir=str(tmp_path),
