@@ -1,5 +1,7 @@
-"""What a run records as it trains, to read during and after it.
+"""What a run shows and records as it trains, to read during and after it.
 
+- A progress bar with the latest losses, and a warning if D's losses stay near zero (G then gets
+  no useful signal: the run has failed).
 - `<out>/losses.csv`: every step's losses, one row per step (on resume, the rows past the
   checkpoint's step are dropped, so the file always describes the run that continues).
 - TensorBoard logs (`tensorboard --logdir models/logs`): every step's losses and learning rate,
@@ -11,24 +13,37 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from tqdm import tqdm
+
+from pix2pix.images import unscale_images
+from pix2pix.inference import translate_images
 
 LOSSES = ("d_real", "d_fake", "g_gan", "g_l1", "g")  # what each step logs, as the step names them
 SCORES = ("mae", "psnr", "ssim")  # the held-out scores logged at each save
+QUIET_STEPS = 1000  # steps of D's losses near zero after which the run is called failed
 
 
 class RunLogs:
-    """The loss CSV and the TensorBoard writer of a run; `write=False` (a worker other than the
-    chief) keeps them closed and writes nothing."""
+    """A run's progress bar, loss CSV and TensorBoard writer. `samples` are float (source,
+    target) batches that G translates every `sample_every` steps for TensorBoard. A worker
+    other than the chief (`write=False`) shows and writes nothing."""
 
-    def __init__(self, out_dir, logdir, resume_step, write=True):
-        self.write = write
-        self.loss_file = self.loss_log = None
+    def __init__(self, out_dir, logdir, first_step, total_steps, g_model, samples,
+                 sample_every, write=True):
+        self.g_model, self.samples, self.sample_every = g_model, samples, sample_every
+        self.write, self.quiet_steps = write, 0
+        self.bar = tqdm(total=total_steps, initial=first_step, unit="step", desc="training",
+                        disable=not write)
         self.writer = tf.summary.create_noop_writer()
         if write:
-            self.loss_file, self.loss_log = open_loss_log(out_dir, resume_step)
+            self.loss_file, self.loss_log = open_loss_log(out_dir, first_step)
             self.writer = tf.summary.create_file_writer(logdir)
 
     def step(self, step, epoch, losses, rate):
+        self.bar.set_postfix(epoch=epoch, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
+                             d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
+        self.bar.update()
+        self.watch_discriminator(step, losses)
         if not self.write:
             return
         self.loss_log.writerow([step, epoch, *(f"{losses[name]:.5f}" for name in LOSSES)])
@@ -36,15 +51,23 @@ class RunLogs:
             for name in LOSSES:
                 tf.summary.scalar(f"loss/{name}", losses[name])
             tf.summary.scalar("learning_rate", rate)
+            if self.sample_every and step % self.sample_every == 0:
+                source, target = self.samples
+                generated = translate_images(self.g_model, source)
+                tf.summary.image("source | generated | target",
+                                 unscale_images(np.concatenate([source, generated, target], 2)),
+                                 max_outputs=len(source))
 
-    def images(self, step, source, generated, target):
-        """uint8 batches: each pair as one image, source | generated | target."""
-        with self.writer.as_default(step=step):
-            tf.summary.image("source | generated | target",
-                             np.concatenate([source, generated, target], axis=2),
-                             max_outputs=len(source))
+    def watch_discriminator(self, step, losses):
+        quiet = max(losses["d_real"], losses["d_fake"]) < 0.01
+        self.quiet_steps = self.quiet_steps + 1 if quiet else 0
+        if self.quiet_steps == QUIET_STEPS:
+            tqdm.write(f"warning: D's losses have stayed near zero for {QUIET_STEPS} steps "
+                       f"(step {step}); this run has probably failed (G's samples are too "
+                       f"easy to tell apart)")
 
     def scores(self, step, scores):
+        tqdm.write("held out: " + ", ".join(f"{name} {scores[name]:.4g}" for name in SCORES))
         with self.writer.as_default(step=step):
             for name in SCORES:
                 tf.summary.scalar(f"val/{name}", scores[name])
@@ -58,6 +81,7 @@ class RunLogs:
         return self
 
     def __exit__(self, *exc):
+        self.bar.close()
         if self.write:
             self.loss_file.close()
             self.writer.close()

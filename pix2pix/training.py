@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from pix2pix.checkpoint import CHECKPOINT_NAME, find_checkpoint, load_checkpoint, save_checkpoint
+from pix2pix.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from pix2pix.data import iterate_batches, load_batch
 from pix2pix.distribute import distributed_step, is_chief, shared_seed
 from pix2pix.errors import Pix2PixError
@@ -46,18 +46,8 @@ def save_results(step, g_model, dataset, out_dir, config, val, logs):
     tqdm.write(f"epoch {config['epoch']}: saved {model_path} and {plot_path}")
     if val is not None:
         scores = image_scores(translate_uint8(g_model, val[0]), val[1])
-        scores = {name: float(np.mean(scores[name])) for name in SCORES}
-        logs.scores(step, scores)
-        tqdm.write("held out: " + ", ".join(f"{name} {value:.4g}"
-                                            for name, value in scores.items()))
+        logs.scores(step, {name: float(np.mean(scores[name])) for name in SCORES})
     return model_path
-
-
-def log_images(step, g_model, samples, logs):
-    """A few pairs as TensorBoard sees them: source | generated | target."""
-    source, target = samples
-    generated = translate_images(g_model, source)
-    logs.images(step, *map(unscale_images, (source, generated, target)))
 
 
 class StopRequest:
@@ -107,19 +97,23 @@ def check_losses(losses, step, checkpoint_path):
                            f"good checkpoint is kept in {checkpoint_path}")
 
 
-class DiscriminatorWatch:
-    """D answering perfectly for long means G no longer gets a useful signal: warn once."""
+def check_batch_size(pairs, batch_size, replicas):
+    if pairs < batch_size:
+        raise Pix2PixError(f"the dataset has {pairs} pairs, fewer than one batch of {batch_size}")
+    if batch_size % replicas:
+        raise Pix2PixError(f"a batch of {batch_size} pairs cannot be split evenly across "
+                           f"{replicas} replicas; choose a batch size that is a multiple of "
+                           f"{replicas}")
 
-    def __init__(self, patience=1000):
-        self.patience, self.quiet_steps = patience, 0
 
-    def update(self, losses, step):
-        quiet = max(losses["d_real"], losses["d_fake"]) < 0.01
-        self.quiet_steps = self.quiet_steps + 1 if quiet else 0
-        if self.quiet_steps == self.patience:
-            tqdm.write(f"warning: D's losses have stayed near zero for {self.patience} steps "
-                       f"(step {step}); this run has probably failed (G's samples are too "
-                       f"easy to tell apart)")
+def held_out(val, dataset):
+    """The float batches TensorBoard shows (the first held-out pairs, else the first training
+    pairs), and the held-out pairs as uint8 arrays (None without `val`)."""
+    shown = val if val is not None else dataset
+    samples = load_batch(shown, range(min(N_SAMPLES, len(shown))))
+    if val is not None:
+        val = tuple(map(np.stack, zip(*(val[i] for i in range(len(val))))))
+    return samples, val
 
 
 def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_dir="models",
@@ -140,14 +134,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = is_chief(strategy)
-    steps_per_epoch = len(dataset) // batch_size
-    if steps_per_epoch == 0:
-        raise Pix2PixError(f"the dataset has {len(dataset)} pairs, fewer than one batch of "
-                           f"{batch_size}")
-    if batch_size % strategy.num_replicas_in_sync:
-        raise Pix2PixError(f"a batch of {batch_size} pairs cannot be split evenly across "
-                           f"{strategy.num_replicas_in_sync} replicas; choose a batch size that "
-                           f"is a multiple of {strategy.num_replicas_in_sync}")
+    check_batch_size(len(dataset), batch_size, strategy.num_replicas_in_sync)
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
     settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),
@@ -161,10 +148,10 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
     rng = np.random.default_rng(shared_seed(strategy, seed))
     state = start_state(checkpoint_path, gan_model, settings, rng, resume)
     step = distributed_step(gan_model, strategy)
-    shown = val if val is not None else dataset  # the pairs TensorBoard shows
-    samples = load_batch(shown, range(min(N_SAMPLES, len(shown))))
-    if val is not None:
-        val = tuple(map(np.stack, zip(*(val[i] for i in range(len(val))))))
+    samples, val = held_out(val, dataset)
+    logs = RunLogs(out_dir, logdir or os.path.join(out_dir, "logs"), state["step"],
+                   len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
+                   sample_every, write=chief)
 
     def checkpoint():
         if chief:
@@ -173,11 +160,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
                             dict(state, settings=settings, rng=rng.bit_generator.state))
 
     model_path = None
-    watch = DiscriminatorWatch()
-    logs = RunLogs(out_dir, logdir or os.path.join(out_dir, "logs"), state["step"], write=chief)
-    bar = tqdm(total=steps_per_epoch * total_epochs, initial=state["step"], unit="step",
-               desc="training", disable=not chief)
-    with logs, bar, StopRequest() as stop:
+    with logs, StopRequest() as stop:
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, n_epochs, decay_epochs)
             gan_model.d_optimizer.learning_rate = rate
@@ -192,12 +175,6 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
                 state["step"] += 1
                 state["batch"] += 1
                 logs.step(state["step"], epoch + 1, losses, rate)
-                bar.set_postfix(epoch=epoch + 1, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
-                                d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
-                bar.update()
-                watch.update(losses, state["step"])
-                if chief and sample_every and state["step"] % sample_every == 0:
-                    log_images(state["step"], gan_model.generator, samples, logs)
                 if checkpoint_every and state["step"] % checkpoint_every == 0:
                     checkpoint()
                 if stop.requested:
