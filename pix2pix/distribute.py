@@ -41,11 +41,6 @@ def make_strategy(distribution="none", devices=None):
     return tf.distribute.get_strategy()  # the default: one device, no distribution
 
 
-def is_chief(strategy):
-    """Whether this process writes the run's files: always, except on the non-chief workers."""
-    return strategy.extended.should_checkpoint
-
-
 def shared_seed(strategy, seed):
     """One seed for every worker, so that all read the same pairs in the same order: the
     given one, or else replica 0's (the chief's) own random draw."""

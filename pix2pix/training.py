@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from pix2pix.data import iterate_batches, load_batch
-from pix2pix.distribute import distributed_step, is_chief, shared_seed
+from pix2pix.distribute import distributed_step, shared_seed
 from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
 from pix2pix.images import unscale_images
@@ -133,7 +133,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
     Returns the path of the last saved model.
     """
     strategy = strategy or tf.distribute.get_strategy()
-    chief = is_chief(strategy)
+    chief = strategy.extended.should_checkpoint  # every process, but the other workers
     check_batch_size(len(dataset), batch_size, strategy.num_replicas_in_sync)
     total_epochs = n_epochs + decay_epochs
     config = dict(config or {}, image_size=int(dataset.image_shape[0]))
