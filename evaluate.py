@@ -29,17 +29,17 @@ def main(args):
     if reverse:
         pairs = pairs.reversed()
     check_fits(g_model, pairs.image_shape, args.dataset)
-    src, tar = pairs.src_images, pairs.tar_images
-    palette = palette_for(args.palette, args.classes, tar) if args.labels else None
+    sources, targets = pairs.sources, pairs.targets
+    palette = palette_for(args.palette, args.classes, targets) if args.labels else None
 
-    results = heldout_scores(g_model, src, tar, args.mode, palette)
-    print(f"{len(src)} pairs of {args.dataset}, {args.mode} mode"
+    results = heldout_scores(g_model, sources, targets, args.mode, palette)
+    print(f"{len(sources)} pairs of {args.dataset}, {args.mode} mode"
           f"{', reversed' if reverse else ''} (mae on the [-1, 1] scale, lower is better; psnr "
           f"in dB, ssim, pixels within 5 and the label scores: higher is better)")
     print(format_table(results))
 
     if args.json:
-        report = {"model": args.model, "dataset": args.dataset, "pairs": len(src),
+        report = {"model": args.model, "dataset": args.dataset, "pairs": len(sources),
                   "mode": args.mode, "reverse": bool(reverse), "results": results}
         if palette is not None:
             report["palette"] = palette.tolist()
@@ -47,9 +47,9 @@ def main(args):
             json.dump(report, f, indent=2)
         print(f"saved {args.json}")
     if args.samples:
-        n = min(args.n, len(src))
-        generated = translate_uint8(g_model, src[:n], args.mode)
-        plot_translations(src[:n], generated, tar[:n], args.samples)
+        n = min(args.n, len(sources))
+        generated = translate_uint8(g_model, sources[:n], args.mode)
+        plot_translations(sources[:n], generated, targets[:n], args.samples)
         print(f"saved {args.samples}")
 
 

@@ -18,11 +18,11 @@ def main(args):
         raise Pix2PixError(f"-n must be at least 1, got {args.n}")
     check_output(args.output, args.overwrite, PLOT_EXTENSIONS)
     pairs = load_dataset(args.dataset, in_memory=True)
-    src, tar = pairs.src_images, pairs.tar_images
+    sources, targets = pairs.sources, pairs.targets
     rng = np.random.default_rng(args.seed)
-    indices = rng.choice(len(src), size=min(args.n, len(src)), replace=False)
-    plot_samples(src[indices], tar[indices], args.output)
-    print(f"loaded {len(src)} pairs of {src.shape[1]}x{src.shape[2]} images; "
+    indices = rng.choice(len(sources), size=min(args.n, len(sources)), replace=False)
+    plot_samples(sources[indices], targets[indices], args.output)
+    print(f"loaded {len(sources)} pairs of {sources.shape[1]}x{sources.shape[2]} images; "
           f"saved {len(indices)} of them to {args.output}")
 
 

@@ -35,16 +35,16 @@ def main(args):
             raise Pix2PixError(f"--synthetic must be at least 1, got {args.synthetic}")
         args.output = args.output or os.path.join("data", f"synthetic_{args.size}.npz")
         check_output(args.output, args.overwrite)
-        src, tar = synthetic_dataset(args.synthetic, args.size, seed=args.seed)
+        sources, targets = synthetic_dataset(args.synthetic, args.size, seed=args.seed)
     else:
         folder = args.folder or os.path.join(args.data_dir, args.download, "train")
         args.output = args.output or default_output(folder, args.size)
         check_output(args.output, args.overwrite)  # before any download or reading
         if args.download:
             download_dataset(args.download, args.data_dir, args.base_url)
-        src, tar = load_images(folder, args.size)
-    save_dataset(args.output, src, tar)
-    print(f"saved {len(src)} pairs of {args.size}x{args.size} images to {args.output}")
+        sources, targets = load_images(folder, args.size)
+    save_dataset(args.output, sources, targets)
+    print(f"saved {len(sources)} pairs of {args.size}x{args.size} images to {args.output}")
 
 
 def build_parser():

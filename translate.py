@@ -111,8 +111,8 @@ def translate_dataset_pair(g_model, config, args):
     if not 0 <= index < len(dataset):
         raise Pix2PixError(f"--index {index} is out of range: {args.dataset} has {len(dataset)} "
                            f"pairs")
-    src, tar = (image[np.newaxis] for image in dataset[index])
-    plot_translations(src, translate_uint8(g_model, src, args.mode), tar, args.output)
+    source, target = (image[np.newaxis] for image in dataset[index])
+    plot_translations(source, translate_uint8(g_model, source, args.mode), target, args.output)
     print(f"translated pair {index} of {args.dataset}; saved {args.output}")
 
 

@@ -40,18 +40,18 @@ def load_dataset(path, size=256, in_memory=False):
 class PairArrays:
     """Pairs held in memory as two uint8 arrays."""
 
-    def __init__(self, src_images, tar_images):
-        self.src_images, self.tar_images = src_images, tar_images
-        self.image_shape = src_images.shape[1:]
+    def __init__(self, sources, targets):
+        self.sources, self.targets = sources, targets
+        self.image_shape = sources.shape[1:]
 
     def __len__(self):
-        return len(self.src_images)
+        return len(self.sources)
 
     def __getitem__(self, i):
-        return self.src_images[i], self.tar_images[i]
+        return self.sources[i], self.targets[i]
 
     def reversed(self):
-        return PairArrays(self.tar_images, self.src_images)
+        return PairArrays(self.targets, self.sources)
 
 
 class PairFolder:
@@ -69,8 +69,8 @@ class PairFolder:
         return len(self.paths)
 
     def __getitem__(self, i):
-        src, tar = load_pair(self.paths[i], self.size)
-        return (tar, src) if self.reverse else (src, tar)
+        source, target = load_pair(self.paths[i], self.size)
+        return (target, source) if self.reverse else (source, target)
 
     def reversed(self):
         other = copy.copy(self)
@@ -97,7 +97,7 @@ def read_npz(path):
             if "arr_0" not in data or "arr_1" not in data:
                 raise Pix2PixError(f"{path}: not a pix2pix dataset (it needs arrays arr_0 and "
                                    f"arr_1, found {', '.join(data.files) or 'none'})")
-            src, tar = data["arr_0"], data["arr_1"]
+            sources, targets = data["arr_0"], data["arr_1"]
     except Pix2PixError:
         raise
     except zipfile.BadZipFile as e:
@@ -107,7 +107,7 @@ def read_npz(path):
             raise Pix2PixError(f"{path}: holds Python objects, which are never loaded (unpickling "
                                f"can run any code); a dataset holds uint8 image arrays") from None
         raise Pix2PixError(f"{path}: not a readable npz file ({e})") from None
-    for name, array in (("arr_0", src), ("arr_1", tar)):
+    for name, array in (("arr_0", sources), ("arr_1", targets)):
         if array.dtype not in (np.uint8, np.float32) or array.ndim != 4 or array.shape[3] != 3 \
                 or array.shape[1] != array.shape[2] or not in_byte_range(array):
             found = f"{array.dtype} {array.shape}"
@@ -116,14 +116,14 @@ def read_npz(path):
             raise Pix2PixError(f"{path}: {name} must be uint8 images of shape (N, size, size, 3) "
                                f"(or float32 with values 0-255, as keras img_to_array gives), "
                                f"found {found}")
-    if src.shape != tar.shape or len(src) == 0:
+    if sources.shape != targets.shape or len(sources) == 0:
         raise Pix2PixError(f"{path}: arr_0 and arr_1 must hold the same number (> 0) of same-sized "
-                           f"images, found {src.shape} and {tar.shape}")
-    if src.dtype == np.float32 or tar.dtype == np.float32:
+                           f"images, found {sources.shape} and {targets.shape}")
+    if sources.dtype == np.float32 or targets.dtype == np.float32:
         print(f"note: {path}: float32 images with values 0-255 (as Keras's img_to_array gives "
               f"them), converted to uint8", file=sys.stderr)
-        src, tar = to_uint8(src), to_uint8(tar)
-    return src, tar
+        sources, targets = to_uint8(sources), to_uint8(targets)
+    return sources, targets
 
 
 def in_byte_range(array):
@@ -149,32 +149,32 @@ def load_images(folder, size=256):
     paths = list_images(folder)
     if not paths:
         raise Pix2PixError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
-    src_list, tar_list = [], []
+    sources, targets = [], []
     for path in tqdm(paths, desc=f"reading {folder}", unit="image"):
         try:
-            src, tar = load_pair(path, size)
+            source, target = load_pair(path, size)
         except Pix2PixError as e:
             tqdm.write(f"skipping {e}", file=sys.stderr)
             continue
-        src_list.append(src)
-        tar_list.append(tar)
-    if not src_list:
+        sources.append(source)
+        targets.append(target)
+    if not sources:
         raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
-    return np.stack(src_list), np.stack(tar_list)
+    return np.stack(sources), np.stack(targets)
 
 
 # ---------------------------------------------------------------------------------------------
 # Batches for training
 
-def random_jitter(src, tar, rng):
+def random_jitter(source, target, rng):
     """The paper's augmentation of one pair: resize both images to 286/256 of their size, take
     the same random crop of the original size from both, and mirror both half of the time."""
-    size = src.shape[0]
+    size = source.shape[0]
     big = size * 286 // 256
     top, left = rng.integers(0, big - size + 1, size=2)
     flip = rng.random() < 0.5
     out = []
-    for image in (src, tar):
+    for image in (source, target):
         image = resize(Image.fromarray(image), big)[top:top + size, left:left + size]
         out.append(image[:, ::-1] if flip else image)
     return out[0], out[1]
@@ -185,7 +185,7 @@ def load_batch(dataset, indices, jitter_seed=None):
     pairs = [dataset[i] for i in indices]
     if jitter_seed is not None:
         rng = np.random.default_rng(jitter_seed)
-        pairs = [random_jitter(src, tar, rng) for src, tar in pairs]
+        pairs = [random_jitter(source, target, rng) for source, target in pairs]
     return (scale_images(np.stack([p[0] for p in pairs])),
             scale_images(np.stack([p[1] for p in pairs])))
 

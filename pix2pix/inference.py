@@ -97,7 +97,7 @@ def compiled_generator(g_model, mode):
             layer.rate = rate
 
 
-def translate_images(g_model, src, mode="paper"):
+def translate_images(g_model, sources, mode="paper"):
     """Translate float images in [-1, 1]; no mode changes the model's weights.
 
     - "paper" (the default), as the paper does at test time: dropout on and BatchNorm's
@@ -111,10 +111,10 @@ def translate_images(g_model, src, mode="paper"):
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     generate = compiled_generator(g_model, mode)
-    src = tf.constant(src, tf.float32)
+    sources = tf.constant(sources, tf.float32)
     if mode == "eval":
-        return generate(src).numpy()
-    return np.concatenate([generate(src[i:i + 1]).numpy() for i in range(len(src))])
+        return generate(sources).numpy()
+    return np.concatenate([generate(sources[i:i + 1]).numpy() for i in range(len(sources))])
 
 
 def translate_uint8(g_model, images, mode="paper"):

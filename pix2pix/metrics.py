@@ -27,16 +27,16 @@ IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")
 
 def image_scores(generated, targets):
     """Per-image metrics of uint8 images: {metric: array of N values}."""
-    gen, tar = generated.astype(np.int16), targets.astype(np.int16)
+    difference = np.abs(generated.astype(np.int16) - targets.astype(np.int16))
     with np.errstate(divide="ignore"):  # an exact copy has an infinite PSNR: capped
         psnr = [min(PSNR_CAP, peak_signal_noise_ratio(t, g, data_range=255))
                 for g, t in zip(generated, targets)]
     ssim = [structural_similarity(t, g, channel_axis=-1, data_range=255)
             for g, t in zip(generated, targets)]
-    return {"mae": np.abs(gen - tar).mean(axis=(1, 2, 3)) / 127.5,
+    return {"mae": difference.mean(axis=(1, 2, 3)) / 127.5,
             "psnr": np.array(psnr),
             "ssim": np.array(ssim),
-            "pixels within 5": (np.abs(gen - tar) <= 5).all(axis=-1).mean(axis=(1, 2))}
+            "pixels within 5": (difference <= 5).all(axis=-1).mean(axis=(1, 2))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,9 +90,9 @@ def nearest_labels(images, palette):
 def confusion_matrix(generated, targets, palette):
     """k x k counts of pixels: rows the target's class, columns the generated class."""
     k = len(palette)
-    tar = nearest_labels(targets, palette).ravel()
-    gen = nearest_labels(generated, palette).ravel()
-    return np.bincount(tar * k + gen, minlength=k * k).reshape(k, k)
+    target_labels = nearest_labels(targets, palette).ravel()
+    generated_labels = nearest_labels(generated, palette).ravel()
+    return np.bincount(target_labels * k + generated_labels, minlength=k * k).reshape(k, k)
 
 
 def label_scores(confusion):
@@ -111,24 +111,24 @@ def label_scores(confusion):
 # ---------------------------------------------------------------------------------------------
 # A generator against the baselines
 
-def baselines(g_model, tar_images, mode="paper"):
+def baselines(g_model, targets, mode="paper"):
     """The answers compared, name -> function(uint8 sources) -> uint8 images.
 
     `model` is the generator; `source` copies the input as the answer; `untrained` is a freshly
     initialised generator of the same shape; `mean target` answers every input with the mean of
     the targets.
     """
-    untrained = define_generator(tar_images.shape[1:])
-    mean_target = tar_images.mean(axis=0).round().astype(np.uint8)
+    untrained = define_generator(targets.shape[1:])
+    mean_target = targets.mean(axis=0).round().astype(np.uint8)
     return {
-        "model": lambda src: translate_uint8(g_model, src, mode),
-        "source": lambda src: src,
-        "untrained": lambda src: translate_uint8(untrained, src, mode),
-        "mean target": lambda src: np.broadcast_to(mean_target, src.shape),
+        "model": lambda sources: translate_uint8(g_model, sources, mode),
+        "source": lambda sources: sources,
+        "untrained": lambda sources: translate_uint8(untrained, sources, mode),
+        "mean target": lambda sources: np.broadcast_to(mean_target, sources.shape),
     }
 
 
-def evaluate_answers(answers, src_images, tar_images, palette=None, batch=16):
+def evaluate_answers(answers, sources, targets, palette=None, batch=16):
     """Score each answer on the pairs: {name: {metric: mean value}}.
 
     With a palette, the label-map scores come too. Pairs go through `batch` at a time, with a
@@ -136,28 +136,29 @@ def evaluate_answers(answers, src_images, tar_images, palette=None, batch=16):
     """
     totals = {name: {m: 0.0 for m in IMAGE_METRICS} for name in answers}
     confusions = {name: 0 for name in answers}
-    with tqdm(total=len(src_images) * len(answers), unit="image", desc="evaluating") as bar:
-        for start in range(0, len(src_images), batch):
-            src = src_images[start:start + batch]
-            tar = tar_images[start:start + batch]
+    with tqdm(total=len(sources) * len(answers), unit="image", desc="evaluating") as bar:
+        for start in range(0, len(sources), batch):
+            source_batch = sources[start:start + batch]
+            target_batch = targets[start:start + batch]
             for name, answer in answers.items():
-                generated = answer(src)
-                for metric, values in image_scores(generated, tar).items():
+                generated = answer(source_batch)
+                for metric, values in image_scores(generated, target_batch).items():
                     totals[name][metric] += float(values.sum())
                 if palette is not None:
-                    confusions[name] = confusions[name] + confusion_matrix(generated, tar, palette)
-                bar.update(len(src))
+                    confusion = confusion_matrix(generated, target_batch, palette)
+                    confusions[name] = confusions[name] + confusion
+                bar.update(len(source_batch))
     results = {}
     for name in answers:
-        results[name] = {m: total / len(src_images) for m, total in totals[name].items()}
+        results[name] = {m: total / len(sources) for m, total in totals[name].items()}
         if palette is not None:
             results[name].update(label_scores(confusions[name]))
     return results
 
 
-def heldout_scores(g_model, src_images, tar_images, mode="paper", palette=None):
+def heldout_scores(g_model, sources, targets, mode="paper", palette=None):
     """A generator and the three baselines scored on uint8 pairs."""
-    return evaluate_answers(baselines(g_model, tar_images, mode), src_images, tar_images, palette)
+    return evaluate_answers(baselines(g_model, targets, mode), sources, targets, palette)
 
 
 def format_table(results):
@@ -171,8 +172,8 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def palette_for(palette_path, classes, tar_images, seed=0):
+def palette_for(palette_path, classes, targets, seed=0):
     """The palette of --palette FILE, or k-means colours of the targets for --classes K."""
     if palette_path:
         return load_palette(palette_path)
-    return kmeans_palette(tar_images, classes, seed=seed)
+    return kmeans_palette(targets, classes, seed=seed)

@@ -30,12 +30,12 @@ def plot_rows(rows, path, titles=None):
     plt.close(fig)
 
 
-def plot_samples(src_images, tar_images, path):
+def plot_samples(sources, targets, path):
     """Sources on the top row, their targets below."""
-    plot_rows([list(src_images), list(tar_images)], path, titles=["Source", "Target"])
+    plot_rows([list(sources), list(targets)], path, titles=["Source", "Target"])
 
 
-def plot_translations(src_images, gen_images, tar_images, path):
+def plot_translations(sources, generated, targets, path):
     """Rows of source, generated and target images (one column per pair)."""
-    plot_rows([list(src_images), list(gen_images), list(tar_images)], path,
+    plot_rows([list(sources), list(generated), list(targets)], path,
               titles=["Source", "Generated", "Expected"])

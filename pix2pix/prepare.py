@@ -20,10 +20,10 @@ DATASETS_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "night2day")
 
 
-def save_dataset(path, src_images, tar_images):
+def save_dataset(path, sources, targets):
     """Write the pairs as a compressed npz (arr_0 = sources, arr_1 = targets), atomically."""
     with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, src_images, tar_images)
+        np.savez_compressed(tmp, sources, targets)
 
 
 def combine_folders(a_dir, b_dir, out_dir):
