@@ -130,7 +130,8 @@ def build_parser():
         description="Train a pix2pix generator (U-Net) and discriminator (70x70 PatchGAN). Saves "
                     "models/model_<step>.h5 (the generator) and models/plot_<step>.png every "
                     "--save-every epochs and at the end, a full checkpoint (models/checkpoint.h5) "
-                    "every epoch and on Ctrl-C, and every step's losses in models/losses.csv.")
+                    "every epoch and on Ctrl-C, every step's losses in models/losses.csv, and "
+                    "TensorBoard logs in models/logs (tensorboard --logdir models/logs).")
     parser.add_argument("dataset", help="npz file from prepare_dataset.py, or a folder of "
                         "side-by-side pair images (read as needed: any number of images fits)")
     parser.add_argument("--epochs", type=int,
@@ -167,8 +168,9 @@ def build_parser():
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint in --out, if there is one, with the "
                              "settings it records (dataset, size, direction, batch size, epochs, "
-                             "jitter, patch, precision, lambda, widths): flags that contradict "
-                             "them are refused; --epochs and --decay-epochs may be raised")
+                             "jitter, patch, precision, lambda, widths, distribution): flags "
+                             "that contradict them are refused; --epochs and --decay-epochs may "
+                             "be raised")
     parser.add_argument("--out", default="models", help="output folder (default models)")
     parser.add_argument("--logdir", help="TensorBoard logs: losses and learning rate every "
                         "step, samples, held-out scores (default <out>/logs)")
