@@ -54,6 +54,16 @@ def shared_seed(strategy, seed):
     return int(strategy.reduce("SUM", strategy.run(replica_0_seed), axis=None))
 
 
+def same_everywhere(strategy, value):
+    """Whether every replica holds the same number `value` (the same answer on every worker:
+    all equal exactly when n * sum(v^2) == sum(v)^2)."""
+    def replica_value():
+        v = tf.constant(value, tf.float64)
+        return tf.stack([v, v * v, tf.constant(1.0, tf.float64)])
+    total, squares, n = strategy.reduce("SUM", strategy.run(replica_value), axis=None).numpy()
+    return n * squares == total * total
+
+
 def distributed_step(gan_model, strategy):
     """`step(source, target)`: one training step (`Pix2Pix.train_step`) on a global batch of
     NumPy arrays, split across the replicas; returns the losses, averaged over the replicas."""

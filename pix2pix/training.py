@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from pix2pix.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from pix2pix.data import iterate_batches, load_batch
-from pix2pix.distribute import distributed_step, shared_seed
+from pix2pix.distribute import distributed_step, same_everywhere, shared_seed
 from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
 from pix2pix.images import unscale_images
@@ -147,6 +147,10 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
     checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
     rng = np.random.default_rng(shared_seed(strategy, seed))
     state = start_state(checkpoint_path, gan_model, settings, rng, resume)
+    if not same_everywhere(strategy, state["step"]):
+        raise Pix2PixError(f"the workers start from different steps: every worker must resume "
+                           f"from the same checkpoint ({checkpoint_path} on a shared folder, "
+                           f"or a copy of the chief's)")
     step = distributed_step(gan_model, strategy)
     samples, val = held_out(val, dataset)
     logs = RunLogs(out_dir, logdir or os.path.join(out_dir, "logs"), state["step"],

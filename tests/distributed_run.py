@@ -1,7 +1,7 @@
 """A small training run in a process of its own, for tests/test_distribute.py: a distributed
 strategy configures TensorFlow as it starts, which a test process has done long before.
 
-    python tests/distributed_run.py OUT VARIABLES [--distribute mirrored --cpus 2]
+    python tests/distributed_run.py OUT VARIABLES [--distribute mirrored --cpus 2] [--resume]
 
 Trains 32x32 networks (no dropout at this size) for 2 epochs of 8 synthetic pairs at a global
 batch of 2, without jitter, and saves every variable of the run (networks and optimizers) into
@@ -16,6 +16,7 @@ parser.add_argument("out")
 parser.add_argument("variables")
 parser.add_argument("--distribute", default="none")
 parser.add_argument("--cpus", type=int, default=1, help="logical CPU devices to make")
+parser.add_argument("--resume", action="store_true", help="resume, and train a third epoch")
 args = parser.parse_args()
 
 import tensorflow as tf  # noqa: E402
@@ -45,8 +46,9 @@ keras.utils.set_random_seed(0)
 with strategy.scope():
     gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
                            shape)
-train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=2, batch_size=2,
-      jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0)
+train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=3 if args.resume else 2,
+      batch_size=2, jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0,
+      resume=args.resume)
 variables = (gan_model.variables + gan_model.d_optimizer.variables
              + gan_model.optimizer.variables)
 np.savez(args.variables, *[keras.ops.convert_to_numpy(v) for v in variables])

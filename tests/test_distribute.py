@@ -22,10 +22,10 @@ def start(out, variables, *flags, tf_config=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(process):
+def finish(process, returncode=0):
     out, err = process.communicate(timeout=600)
-    assert process.returncode == 0, err[-3000:]
-    return out
+    assert process.returncode == returncode, err[-3000:]
+    return err
 
 
 def load(path):
@@ -77,21 +77,29 @@ def load_untrained(tmp_path):
     return [keras.ops.convert_to_numpy(v) for v in variables]
 
 
-def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
+def start_workers(tmp_path, *flags):
     workers = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
-    processes = [start(tmp_path / f"out{i}", tmp_path / f"worker{i}.npz",
-                       "--distribute", "multiworker",
-                       tf_config={"cluster": {"worker": workers},
-                                  "task": {"type": "worker", "index": i}})
-                 for i in range(2)]
-    for process in processes:
+    return [start(tmp_path / f"out{i}", tmp_path / f"worker{i}.npz", "--distribute", "multiworker",
+                  *flags, tf_config={"cluster": {"worker": workers},
+                                     "task": {"type": "worker", "index": i}})
+            for i in range(2)]
+
+
+def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
+    for process in start_workers(tmp_path):
         finish(process)
     chief, other = load(tmp_path / "worker0.npz"), load(tmp_path / "worker1.npz")
     assert largest_difference(chief, other) == 0
     assert largest_difference(chief, load_untrained(tmp_path)) > 1e-2
-    assert sorted(os.listdir(tmp_path / "out0")) == ["checkpoint.h5", "logs", "losses.csv",
-                                                     "model_000008.h5", "plot_000008.png"]
+    written = ["checkpoint.h5", "logs", "losses.csv", "model_000008.h5", "plot_000008.png"]
+    assert sorted(os.listdir(tmp_path / "out0")) == written
     assert not (tmp_path / "out1").exists()
+    # A resume where only the chief sees the checkpoint would train two different networks:
+    # every worker refuses it, and the chief's files stay as they were.
+    before = {name: (tmp_path / "out0" / name).stat().st_mtime_ns for name in written}
+    for process in start_workers(tmp_path, "--resume"):
+        assert "the workers start from different steps" in finish(process, returncode=1)
+    assert {name: (tmp_path / "out0" / name).stat().st_mtime_ns for name in written} == before
 
 
 def test_multiworker_without_a_cluster_is_refused(tiny_npz, tmp_path, monkeypatch):
