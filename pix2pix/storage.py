@@ -1,6 +1,7 @@
 """Writing files so that a crash never leaves a half-written one that looks complete."""
 import contextlib
 import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -82,6 +83,13 @@ def atomic_path(path):
     finally:
         if tmp and os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_leftovers(folder):
+    """Delete the temporary files of `atomic_path` saves into `folder` that a crash cut short
+    (it removes its own in any other case)."""
+    for leftover in glob.glob(os.path.join(glob.escape(folder), ".*.tmp.*")):
+        os.remove(leftover)
 
 
 @contextlib.contextmanager

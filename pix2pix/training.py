@@ -2,7 +2,6 @@
 (`Pix2Pix.train_step` in pix2pix/gan.py, split across devices by pix2pix/distribute.py), with
 the learning-rate schedule, saved models, checkpoints, resuming and the logs around it.
 """
-import glob
 import math
 import os
 import signal
@@ -21,6 +20,7 @@ from pix2pix.inference import save_generator, translate_images, translate_uint8
 from pix2pix.logs import SCORES, RunLogs
 from pix2pix.metrics import image_scores
 from pix2pix.plotting import plot_translations
+from pix2pix.storage import remove_leftovers
 
 N_SAMPLES = 3  # pairs in each plot and TensorBoard image
 
@@ -142,8 +142,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
                     decay_epochs=decay_epochs)
     if chief:
         os.makedirs(out_dir, exist_ok=True)
-        for leftover in glob.glob(os.path.join(glob.escape(out_dir), ".*.tmp.*")):
-            os.remove(leftover)  # the temporary file of a save that a crash cut short
+        remove_leftovers(out_dir)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
     rng = np.random.default_rng(shared_seed(strategy, seed))
     state = start_state(checkpoint_path, gan_model, settings, rng, resume)
