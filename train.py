@@ -117,11 +117,11 @@ def load_pairs(args):
     val = load_dataset(args.val, dataset.image_shape[0], in_memory=True) if args.val else None
     if val is not None and val.image_shape != dataset.image_shape:
         raise Pix2PixError(f"--val {args.val}: images of {val.image_shape[0]}x"
-                         f"{val.image_shape[1]}, the run trains at {dataset.image_shape[0]}x"
-                         f"{dataset.image_shape[1]}")
+                           f"{val.image_shape[1]}, the run trains at {dataset.image_shape[0]}x"
+                           f"{dataset.image_shape[1]}")
     if args.reverse:
         dataset = dataset.reversed()
-        val = val.reversed() if val else None
+        val = val.reversed() if val is not None else None
     return dataset, val
 
 

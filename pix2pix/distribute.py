@@ -59,9 +59,9 @@ def same_everywhere(strategy, value):
     all equal exactly when n * sum(v^2) == sum(v)^2)."""
     def replica_value():
         v = tf.constant(value, tf.float64)
-        return tf.stack([v, v * v, tf.constant(1.0, tf.float64)])
-    total, squares, n = strategy.reduce("SUM", strategy.run(replica_value), axis=None).numpy()
-    return n * squares == total * total
+        return tf.stack([v, v * v])
+    total, squares = strategy.reduce("SUM", strategy.run(replica_value), axis=None).numpy()
+    return strategy.num_replicas_in_sync * squares == total * total
 
 
 def distributed_step(gan_model, strategy):

@@ -17,8 +17,8 @@ from pix2pix.errors import Pix2PixError
 from pix2pix.gan import LEARNING_RATE
 from pix2pix.images import unscale_images
 from pix2pix.inference import save_generator, translate_images, translate_uint8
-from pix2pix.logs import SCORES, RunLogs
-from pix2pix.metrics import image_scores
+from pix2pix.logs import RunLogs
+from pix2pix.metrics import evaluate_answers
 from pix2pix.plotting import plot_translations
 from pix2pix.storage import remove_leftovers
 
@@ -45,8 +45,8 @@ def save_results(step, g_model, dataset, out_dir, config, val, logs):
     save_generator(g_model, model_path, dict(config, step=step))
     tqdm.write(f"epoch {config['epoch']}: saved {model_path} and {plot_path}")
     if val is not None:
-        scores = image_scores(translate_uint8(g_model, val[0]), val[1])
-        logs.scores(step, {name: float(np.mean(scores[name])) for name in SCORES})
+        answers = {"model": lambda sources: translate_uint8(g_model, sources)}
+        logs.scores(step, evaluate_answers(answers, *val)["model"])
     return model_path
 
 

@@ -543,6 +543,15 @@ def test_train_overwrite_flag_passes_the_check(tmp_path):
     assert_fails(result, missing, "no such file")
 
 
+def test_train_refuses_held_out_pairs_of_another_size(tmp_path, tiny_npz):
+    """--val of another size than the training pairs: one line, before anything is written."""
+    val = tmp_path / "val_64.npz"
+    save_dataset(str(val), *synthetic_dataset(2, 64, seed=1))
+    result = run_script("train.py", tiny_npz, "--val", val, "--out", tmp_path / "models")
+    assert_fails(result, val, "64x64", "32x32")
+    assert not (tmp_path / "models").exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Usage errors and interruptions
 
