@@ -3,17 +3,19 @@
     python evaluate.py models/model_109600.h5 data/maps_val_256.npz
     python evaluate.py models/facades.h5 data/facades/val --labels --classes 12 --json scores.json
     python evaluate.py models/model_109600.h5 data/maps_val_256.npz --samples samples.png -n 4
+    python evaluate.py --pretrained map2sat data/maps_val_256.npz     # the authors' generator
 """
 import argparse
 import json
 
-from pix2pix.cli import add_debug_flag, add_mode_flags, run
-from pix2pix.data import load_dataset
+from pix2pix.cli import (add_debug_flag, add_generator_flags, add_mode_flags, add_overwrite_flag,
+                         load_named_generator, name_generator, run)
+from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import check_fits, load_generator, translate_uint8
-from pix2pix.metrics import format_table, heldout_scores, palette_for
-from pix2pix.plotting import plot_translations
-from pix2pix.storage import atomic_path
+from pix2pix.inference.generator import check_fits, translate_uint8
+from pix2pix.inference.metrics import format_table, heldout_scores, palette_for
+from pix2pix.inference.plotting import PLOT_EXTENSIONS, plot_translations
+from pix2pix.storage import atomic_path, check_output
 
 
 def main(args):
@@ -23,7 +25,15 @@ def main(args):
         raise Pix2PixError("--labels needs either --palette FILE or --classes K")
     if args.classes is not None and args.classes < 2:
         raise Pix2PixError(f"--classes must be at least 2, got {args.classes}")
-    g_model, config = load_generator(args.model)
+    name_generator(args, after=["dataset"])
+    if args.dataset is None:
+        raise Pix2PixError("give the held-out pairs to evaluate on (an npz file or a folder)")
+    # Every output, checked before the work.
+    if args.json:
+        check_output(args.json, args.overwrite, [".json"])
+    if args.samples:
+        check_output(args.samples, args.overwrite, PLOT_EXTENSIONS)
+    g_model, config = load_named_generator(args)
     pairs = load_dataset(args.dataset, g_model.input_shape[1], in_memory=True)
     reverse = args.reverse or config.get("reverse", False)
     if reverse:
@@ -61,9 +71,9 @@ def build_parser():
                     "untrained generator, and the mean target image. --labels adds the paper's "
                     "label-map scores. The model's direction (--reverse at training) is read "
                     "from the model file.")
-    parser.add_argument("model", help="generator file (models/model_<step>.h5)")
-    parser.add_argument("dataset", help="npz file of held-out pairs, or a folder of side-by-side "
-                        "pair images")
+    add_generator_flags(parser)
+    parser.add_argument("dataset", nargs="?", help="npz file of held-out pairs, or a folder of "
+                        "side-by-side pair images")
     parser.add_argument("--reverse", action="store_true",
                         help="translate right to left, whatever the model was trained on")
     add_mode_flags(parser)
@@ -78,6 +88,7 @@ def build_parser():
     parser.add_argument("--samples", metavar="FILE.png",
                         help="plot source / generated / target of the first -n pairs")
     parser.add_argument("-n", type=int, default=4, help="pairs in --samples (default 4)")
+    add_overwrite_flag(parser, "--json and --samples")
     add_debug_flag(parser)
     return parser
 

@@ -3,10 +3,12 @@
     python export.py models/model_109600.h5 --format saved_model -o exported/maps
     python export.py models/model_109600.h5 --format onnx -o maps.onnx
     python export.py models/model_109600.h5 --format tflite -o maps.tflite --mode eval
+    python export.py --pretrained sat2map --format onnx -o sat2map.onnx
 """
 import argparse
 import os
 import time
+
 
 # Before TensorFlow loads protobuf: tf2onnx rebuilds its graph's messages many times, and with
 # the default (upb) protobuf every copy of the weights stays alive until the conversion ends: a
@@ -14,16 +16,17 @@ import time
 # and converts in half the time; the other formats take about 40% longer with it.
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
-from pix2pix.cli import add_debug_flag, add_overwrite_flag, run  # noqa: E402
-from pix2pix.export import (EXPORT_MODES, EXTENSIONS, FORMATS, check_export_output,  # noqa: E402
-                            export_generator)
-from pix2pix.inference import load_generator  # noqa: E402
+from pix2pix.cli import (add_debug_flag, add_generator_flags, add_overwrite_flag,  # noqa: E402
+                         load_named_generator, name_generator, run)
+from pix2pix.inference.export import (EXPORT_MODES, EXTENSIONS, FORMATS,  # noqa: E402
+                                      check_export_output, export_generator)
 
 
 def main(args):
+    name_generator(args)
     output = args.output or os.path.splitext(args.model)[0] + EXTENSIONS.get(args.format, "")
     check_export_output(output, args.format, args.overwrite)
-    g_model, _ = load_generator(args.model)
+    g_model, _ = load_named_generator(args)
     start = time.perf_counter()
     export_generator(g_model, output, args.format, args.mode)
     print(f"exported {args.model} as {args.format} ({args.mode} mode) to {output} "
@@ -35,7 +38,7 @@ def build_parser():
         description="Export a generator saved by train.py for another runtime. The exported "
                     "model takes float32 NHWC images scaled to [-1, 1], any batch size, and gives "
                     "the translations on the same scale.")
-    parser.add_argument("model", help="generator file (models/model_<step>.h5)")
+    add_generator_flags(parser)
     parser.add_argument("--format", choices=FORMATS, default="saved_model",
                         help="saved_model (a folder, for TensorFlow and TF Serving), onnx (for "
                              "ONNX Runtime) or tflite (for LiteRT); default saved_model")

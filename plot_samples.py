@@ -7,9 +7,9 @@ import argparse
 import numpy as np
 
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_dataset
+from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
-from pix2pix.plotting import PLOT_EXTENSIONS, plot_samples
+from pix2pix.inference.plotting import PLOT_EXTENSIONS, plot_samples
 from pix2pix.storage import check_output
 
 

@@ -9,11 +9,12 @@ import argparse
 import os
 
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_images
+from pix2pix.data.datasets import load_images
+from pix2pix.data.prepare import (DATASETS, DATASETS_URL, combine_folders, download_dataset,
+                                  save_dataset)
+from pix2pix.data.synthetic import synthetic_dataset
 from pix2pix.errors import Pix2PixError
-from pix2pix.prepare import DATASETS, DATASETS_URL, combine_folders, download_dataset, save_dataset
 from pix2pix.storage import check_output
-from pix2pix.synthetic import synthetic_dataset
 
 
 def default_output(folder, size):

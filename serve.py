@@ -10,16 +10,16 @@ translation, with a link to download the translation. Ctrl-C stops the server.
 import argparse
 import os
 
-from pix2pix.cli import add_debug_flag, add_mode_flags, add_pretrained_flags, run
+from pix2pix.cli import (add_debug_flag, add_generator_flags, add_mode_flags, load_named_generator,
+                         name_generator, run)
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import load_generator
-from pix2pix.pretrained import pretrained_generator
-from pix2pix.server import DEFAULT_MAX_UPLOAD, make_server
+from pix2pix.inference.server import DEFAULT_MAX_UPLOAD, make_server
 
 
-def serve(model_path, args):
-    """Load the generator at model_path once and serve it until Ctrl-C."""
-    g_model, _ = load_generator(model_path)
+def serve(args):
+    """Load the generator once and serve it until Ctrl-C."""
+    g_model, _ = load_named_generator(args)
+    model_path = args.model
     server = make_server(g_model, args.host, args.port, mode=args.mode,
                          name=os.path.basename(model_path),
                          max_upload=round(args.max_upload * 2 ** 20))
@@ -33,9 +33,8 @@ def main(args):
         raise Pix2PixError(f"--max-upload {args.max_upload}: give a size above 0 MB")
     if not 0 <= args.port <= 65535:
         raise Pix2PixError(f"--port {args.port}: give a port from 0 to 65535")
-    if (args.model is None) == (args.pretrained is None):
-        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
-    serve(args.model or pretrained_generator(args.pretrained, base_url=args.base_url), args)
+    name_generator(args)
+    serve(args)
 
 
 def build_parser():
@@ -43,8 +42,7 @@ def build_parser():
         description="Serve a web page that translates images with a generator saved by "
                     "train.py: pick or drop an image, see its translation, download it. As in "
                     "translate.py, any image is converted to RGB and resized to the model's size.")
-    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
-                        "left out with --pretrained")
+    add_generator_flags(parser)
     parser.add_argument("--port", type=int, default=8000,
                         help="port to listen on (default 8000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -53,7 +51,6 @@ def build_parser():
     parser.add_argument("--max-upload", type=float, default=DEFAULT_MAX_UPLOAD / 2 ** 20,
                         metavar="MB", help="largest image file accepted, in MB of 2^20 bytes "
                                            "(default %(default)g)")
-    add_pretrained_flags(parser)
     add_mode_flags(parser)
     add_debug_flag(parser)
     return parser

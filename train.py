@@ -19,19 +19,18 @@ import argparse
 import glob
 import os
 
-import pix2pix  # noqa: F401  first: it imports Keras and TensorFlow quietly
-import keras
-
-from pix2pix.checkpoint import find_checkpoint, merge_settings, read_settings
+from pix2pix.backend import keras
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
-from pix2pix.data import load_dataset
-from pix2pix.distribute import DISTRIBUTIONS, make_strategy
+from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
-from pix2pix.gan import LAMBDA_L1, define_gan
-from pix2pix.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator, define_generator,
-                              set_precision)
+from pix2pix.model.gan import LAMBDA_L1, define_gan
+from pix2pix.model.networks import (PATCH_LAYERS, PRECISIONS, define_discriminator,
+                                    define_generator, set_precision)
 from pix2pix.storage import check_folder
-from pix2pix.training import train
+from pix2pix.training.checkpoint import find_checkpoint, merge_settings, read_settings
+from pix2pix.training.distribute import DISTRIBUTIONS, make_strategy
+from pix2pix.training.loop import train
+
 
 # The run's settings, recorded in its checkpoint: name -> (flag, default). Their flags default
 # to None, so that --resume can tell the ones given from the ones left out, which take the
@@ -99,7 +98,7 @@ def main(args):
             g_model = define_generator(image_shape, ngf=args.ngf)
         except ValueError as e:
             raise Pix2PixError(f"{args.dataset}: {e}") from None
-        gan_model = define_gan(g_model, d_model, image_shape, lambda_l1=args.lambda_l1)
+        gan_model = define_gan(g_model, d_model, lambda_l1=args.lambda_l1)
     config = {"dataset": args.dataset, "reverse": args.reverse, "batch_size": args.batch_size,
               "patch": args.patch, "precision": args.precision, "ngf": args.ngf, "ndf": args.ndf,
               "lambda_l1": args.lambda_l1}

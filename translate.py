@@ -11,18 +11,17 @@ import argparse
 import os
 import sys
 
-import numpy as np
 from PIL import Image
+import numpy as np
 
-from pix2pix.cli import (add_debug_flag, add_mode_flags, add_overwrite_flag, add_pretrained_flags,
-                         run)
-from pix2pix.data import load_dataset
+from pix2pix.cli import (add_debug_flag, add_generator_flags, add_mode_flags, add_overwrite_flag,
+                         load_named_generator, name_generator, run)
+from pix2pix.data.datasets import load_dataset
+from pix2pix.data.images import IMAGE_EXTENSIONS, list_images, open_rgb, resize
 from pix2pix.errors import Pix2PixError
-from pix2pix.fullsize import check_tile, generator_stride, translate_full_size_uint8
-from pix2pix.images import IMAGE_EXTENSIONS, list_images, open_rgb, resize
-from pix2pix.inference import check_fits, load_generator, translate_uint8
-from pix2pix.plotting import PLOT_EXTENSIONS, plot_translations
-from pix2pix.pretrained import pretrained_generator
+from pix2pix.inference.fullsize import check_tile, generator_stride, translate_full_size_uint8
+from pix2pix.inference.generator import check_fits, translate_uint8
+from pix2pix.inference.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
 
 
@@ -51,14 +50,8 @@ def main(args):
 
 
 def check_arguments(args):
-    """Refuse arguments that contradict each other. With --pretrained, the one positional
-    argument (parsed as the model) is what to translate."""
-    if args.pretrained:
-        if args.input is not None:
-            raise Pix2PixError("give a model file or --pretrained NAME, not both")
-        args.input, args.model = args.model, None
-    elif args.model is None:
-        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+    """Refuse arguments that contradict each other."""
+    name_generator(args, after=["input"])
     if (args.input is None) == (args.dataset is None):
         raise Pix2PixError("give either an image or folder to translate, or --dataset")
     if args.dataset and (args.full_size or args.tile is not None):
@@ -93,9 +86,7 @@ def image_jobs(path, output):
 def load_model(args):
     """The generator (for --pretrained, downloaded and converted the first time), once --tile is
     known to fit it."""
-    if args.pretrained:
-        args.model = pretrained_generator(args.pretrained, base_url=args.base_url)
-    g_model, config = load_generator(args.model)
+    g_model, config = load_named_generator(args)
     if args.tile is not None:
         check_tile(args.tile, generator_stride(g_model))
     return g_model, config
@@ -161,8 +152,7 @@ def build_parser():
                     "model's input size (or, with --full-size, translated at its own size). As "
                     "in the paper, the generator runs with dropout and each image's own "
                     "BatchNorm statistics.")
-    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
-                        "left out with --pretrained")
+    add_generator_flags(parser)
     parser.add_argument("input", nargs="?", help="image file or folder to translate")
     parser.add_argument("-o", "--output", help="output image, folder (for a folder input) or "
                         "plot (for --dataset)")
@@ -179,7 +169,6 @@ def build_parser():
                              "tiles, blended without seams, for images too large to translate "
                              "at once; N must be a multiple of the generator's stride. Each tile "
                              "gets its own BatchNorm statistics in the paper's modes")
-    add_pretrained_flags(parser)
     add_overwrite_flag(parser, "output files")
     add_mode_flags(parser)
     add_debug_flag(parser)

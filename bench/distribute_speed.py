@@ -30,13 +30,13 @@ tf.config.set_logical_device_configuration(
     cpu, [tf.config.LogicalDeviceConfiguration()] * args.devices)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pix2pix.distribute import distributed_step, make_strategy  # noqa: E402
+from pix2pix.training.distribute import distributed_step, make_strategy  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pix2pix.gan import define_gan  # noqa: E402
-from pix2pix.networks import define_discriminator, define_generator  # noqa: E402
+from pix2pix.model.gan import define_gan  # noqa: E402
+from pix2pix.model.networks import define_discriminator, define_generator  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def seconds_per_step(strategy):
     shape = (args.size, args.size, 3)
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        gan_model = define_gan(define_generator(shape), define_discriminator(shape), shape)
+        gan_model = define_gan(define_generator(shape), define_discriminator(shape))
     step = distributed_step(gan_model, strategy)
     rng = np.random.default_rng(0)
     source, target = rng.uniform(-1, 1, (2, args.batch_size) + shape).astype(np.float32)

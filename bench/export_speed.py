@@ -19,13 +19,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")  # as export.py does
 
-import pix2pix  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pix2pix.export import EXPORT_MODES, EXTENSIONS, FORMATS, export_generator  # noqa: E402
-from pix2pix.inference import load_generator, save_generator, translate_images  # noqa: E402
-from pix2pix.networks import define_generator  # noqa: E402
+from pix2pix.inference.export import EXPORT_MODES, EXTENSIONS, FORMATS, export_generator  # noqa: E402
+from pix2pix.inference.generator import load_generator, save_generator, translate_images  # noqa: E402
+from pix2pix.model.networks import define_generator  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 

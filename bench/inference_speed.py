@@ -19,13 +19,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import pix2pix  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.reference import add_torch_flag, reference_seconds  # noqa: E402
-from pix2pix.inference import load_generator, save_generator, translate_images  # noqa: E402
-from pix2pix.networks import define_generator  # noqa: E402
+from pix2pix.inference.generator import load_generator, save_generator, translate_images  # noqa: E402
+from pix2pix.model.networks import define_generator  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 

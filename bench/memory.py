@@ -26,13 +26,13 @@ from pix2pix.storage import atomic_path  # noqa: E402
 
 TRAIN_FEW_STEPS = """
 import sys
-from pix2pix.data import load_batch, load_dataset
-from pix2pix.gan import define_gan
-from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.data.datasets import load_batch, load_dataset
+from pix2pix.model.gan import define_gan
+from pix2pix.model.networks import define_discriminator, define_generator
 dataset = load_dataset(sys.argv[1])
 shape = dataset.image_shape
 d, g = define_discriminator(shape), define_generator(shape)
-gan = define_gan(g, d, shape)
+gan = define_gan(g, d)
 for i in range(int(sys.argv[2])):
     gan.train_on_batch(*load_batch(dataset, [i]))
 """

@@ -2,7 +2,7 @@
 
     python bench/quality_facades.py --epochs 10
 
-Trains exactly as train.py does (pix2pix.training.train: random jitter and mirroring, a new
+Trains exactly as train.py does (pix2pix.training.loop.train: random jitter and mirroring, a new
 order each epoch) on ../shared/datasets/facades/train (photo on the left, labels on the right;
 labels -> photo is the reverse direction) for --epochs epochs of 400 batch-1 steps, then
 evaluates on ../shared/datasets/facades/test with evaluate.py's metrics beside its baselines.
@@ -24,15 +24,15 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pix2pix.data import load_dataset, load_images  # noqa: E402
-from pix2pix.inference import translate_uint8  # noqa: E402
-from pix2pix.metrics import format_table, heldout_scores  # noqa: E402
-from pix2pix.gan import define_gan  # noqa: E402
-from pix2pix.networks import (PRECISIONS, define_discriminator,  # noqa: E402
+from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
+from pix2pix.inference.generator import translate_uint8  # noqa: E402
+from pix2pix.inference.metrics import format_table, heldout_scores  # noqa: E402
+from pix2pix.model.gan import define_gan  # noqa: E402
+from pix2pix.model.networks import (PRECISIONS, define_discriminator,  # noqa: E402
                               define_generator, set_precision)
-from pix2pix.plotting import plt, plot_translations  # noqa: E402
+from pix2pix.inference.plotting import plt, plot_translations  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
-from pix2pix.training import train  # noqa: E402
+from pix2pix.training.loop import train  # noqa: E402
 
 
 def plot_losses(losses, path, window=50):
@@ -73,7 +73,7 @@ def main():
     test_photos, test_labels = load_images(os.path.join(args.data, "test"), args.size)
     shape = dataset.image_shape
     d_model, g_model = define_discriminator(shape), define_generator(shape)
-    gan_model = define_gan(g_model, d_model, shape)
+    gan_model = define_gan(g_model, d_model)
 
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()

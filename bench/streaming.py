@@ -22,20 +22,20 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pix2pix.prepare import save_dataset  # noqa: E402
+from pix2pix.data.prepare import save_dataset  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
-from pix2pix.synthetic import synthetic_dataset  # noqa: E402
+from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
 
 TRAIN_STEPS = """
 import sys, time
-from pix2pix.data import iterate_batches, load_dataset
-from pix2pix.gan import define_gan
-from pix2pix.networks import define_discriminator, define_generator
+from pix2pix.data.datasets import iterate_batches, load_dataset
+from pix2pix.model.gan import define_gan
+from pix2pix.model.networks import define_discriminator, define_generator
 dataset = load_dataset(sys.argv[1], 64)
 steps = int(sys.argv[2])
 shape = dataset.image_shape
 d, g = define_discriminator(shape), define_generator(shape)
-gan = define_gan(g, d, shape)
+gan = define_gan(g, d)
 order = [i % len(dataset) for i in range(steps)]
 for i, (src, tar) in enumerate(iterate_batches(dataset, order, 1, jitter_seed=0)):
     if i == 10:

@@ -22,15 +22,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import pix2pix  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.reference import add_torch_flag, reference_seconds  # noqa: E402
-from pix2pix.distribute import distributed_step, make_strategy  # noqa: E402
-from pix2pix.gan import define_gan  # noqa: E402
-from pix2pix.networks import (PRECISIONS, define_discriminator, define_generator,  # noqa: E402
+from pix2pix.training.distribute import distributed_step, make_strategy  # noqa: E402
+from pix2pix.model.gan import define_gan  # noqa: E402
+from pix2pix.model.networks import (PRECISIONS, define_discriminator, define_generator,  # noqa: E402
                               set_precision)
 from pix2pix.storage import atomic_path  # noqa: E402
 
@@ -66,7 +66,7 @@ def measure(size, precision, warmup, steps):
     set_precision(precision)
     shape = (size, size, 3)
     g_model, d_model = define_generator(shape), define_discriminator(shape)
-    gan_model = define_gan(g_model, d_model, shape)
+    gan_model = define_gan(g_model, d_model)
     step = distributed_step(gan_model, make_strategy())
     rng = np.random.default_rng(0)
     source, target = rng.uniform(-1, 1, (2, 8, 1) + shape).astype(np.float32)

@@ -1,34 +1,14 @@
-"""pix2pix: image-to-image translation with conditional adversarial networks, in Keras 3."""
-import contextlib
-import os
-import sys
+"""pix2pix: image-to-image translation with conditional adversarial networks, in Keras 3.
 
+The package in layers, each importing only those below it (the contracts in setup.cfg):
 
-@contextlib.contextmanager
-def muted_stderr():
-    """Mute stderr at the file-descriptor level, where TensorFlow's C++ start-up lines go.
+    cli                 the scripts' shared flags and their one-line errors
+    training, authors   the training loop  |  the authors' files and published models
+    inference           using a trained generator: translating, full size, export, page, scores
+    model               the networks and the training step
+    data                image files, datasets and batches, preparing them, the synthetic set
+    storage, errors     atomic writes  |  the errors a user can act on
+    backend             Keras and TensorFlow, imported quietly
 
-    Those lines (oneDNN, CUDA, CPU features, and those of the first operation, which starts the
-    devices) ignore TF_CPP_MIN_LOG_LEVEL in this version; muting them keeps a script's stderr
-    for its own one-line messages. Python errors are still raised, and printed once stderr is
-    back.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-with muted_stderr():
-    import keras
-    # The first operation starts the devices; but a worker of a multi-machine run (TF_CONFIG
-    # set) must create its strategy before that, which pix2pix/distribute.py does, muted too.
-    if "TF_CONFIG" not in os.environ:
-        keras.ops.zeros(1)
+Importing the package, or its data and authors layers, starts no TensorFlow.
+"""

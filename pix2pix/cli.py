@@ -4,14 +4,13 @@ failure, never a traceback.
 Exit status 0 on success, 1 for a failure (bad file, unwritable folder, ...), 2 for a usage error
 (argparse's own convention) and 130 when interrupted by Ctrl-C. `--debug` shows the traceback.
 """
+import os
 import sys
 import traceback
 
-from pix2pix.errors import Pix2PixError
-from pix2pix.inference import MODES
-from pix2pix.pretrained import PRETRAINED, PRETRAINED_URL
-
-MAX_MESSAGE = 400  # characters; library errors (Keras's above all) can run to many lines
+from pix2pix.authors.published import PRETRAINED, PRETRAINED_URL, pretrained_path
+from pix2pix.errors import Pix2PixError, describe
+from pix2pix.inference.modes import MODES
 
 
 def add_debug_flag(parser):
@@ -28,17 +27,18 @@ def add_overwrite_flag(parser, what="the output file"):
 def add_mode_flags(parser):
     """--mode, with --deterministic and --eval-mode as its two short forms."""
     parser.add_argument("--mode", choices=MODES, default="paper",
-                        help="how the generator runs: paper (default): dropout and each image's "
-                             "BatchNorm statistics; deterministic: the same without dropout, so "
-                             "repeatable; eval: BatchNorm's moving averages, no dropout")
+                        help="how the generator runs: " + "; ".join(
+                            f"{mode}: {what}" for mode, what in MODES.items()))
     parser.add_argument("--deterministic", dest="mode", action="store_const",
                         const="deterministic", help="same as --mode deterministic")
     parser.add_argument("--eval-mode", dest="mode", action="store_const", const="eval",
                         help="same as --mode eval")
 
 
-def add_pretrained_flags(parser):
-    """--pretrained NAME (in place of a model file) and --base-url, for the scripts."""
+def add_generator_flags(parser):
+    """The trained generator a script uses: a model file, or --pretrained NAME (and --base-url)."""
+    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
+                        "left out with --pretrained")
     parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
                         help="use one of the authors' trained generators instead of a model file: "
                              + ", ".join(f"{name} ({PRETRAINED[name][2]})" for name in PRETRAINED)
@@ -46,6 +46,35 @@ def add_pretrained_flags(parser):
                                "first time")
     parser.add_argument("--base-url", default=PRETRAINED_URL,
                         help="where the authors' .pth files are (default: their server)")
+
+
+def name_generator(args, after=()):
+    """Check which generator the arguments name, before any work: `args.model` becomes its file
+    (models/pretrained/NAME.h5 for --pretrained). The model file is the first positional
+    argument; with --pretrained it is left out, so the positionals named in `after` move up."""
+    if args.pretrained:
+        given = [args.model] + [getattr(args, name) for name in after]
+        if given[-1] is not None:
+            raise Pix2PixError("give a model file or --pretrained NAME, not both")
+        for name, value in zip(after, given):
+            setattr(args, name, value)
+        args.model = pretrained_path(args.pretrained)
+    elif args.model is None:
+        raise Pix2PixError("give a model file (models/model_<step>.h5) or --pretrained NAME")
+
+
+def load_named_generator(args):
+    """The generator named by `name_generator`, loaded with its configuration (for --pretrained,
+    downloaded and converted the first time), on TensorFlow's devices, started quietly."""
+    # Imported here: the data-only scripts import this module, and these start TensorFlow.
+    from pix2pix.authors.pretrained import pretrained_generator
+    from pix2pix.backend import start_devices
+    from pix2pix.inference.generator import load_generator
+    start_devices()
+    if args.pretrained:
+        pretrained_generator(args.pretrained, os.path.dirname(os.path.dirname(args.model)),
+                             args.base_url)
+    return load_generator(args.model)
 
 
 def run(main, parser):
@@ -61,19 +90,3 @@ def run(main, parser):
             traceback.print_exc()
         print(f"{parser.prog}: error: {describe(e)}", file=sys.stderr)
         sys.exit(1)
-
-
-def describe(e):
-    """One line for any error: ours as they are, the OS's with their file, others with a type."""
-    if isinstance(e, Pix2PixError):
-        message = str(e)
-    elif isinstance(e, OSError) and e.filename:
-        message = f"{e.filename}: {e.strerror or e}"
-    elif isinstance(e, OSError):
-        message = e.strerror or str(e)
-    else:  # a bug, or a library failing in a way we did not foresee
-        message = f"unexpected {type(e).__name__}: {e} (--debug shows where)"
-    message = " ".join(message.split())
-    if len(message) > MAX_MESSAGE:
-        message = message[:MAX_MESSAGE - 3] + "..."
-    return message

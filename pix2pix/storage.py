@@ -8,6 +8,7 @@ import tempfile
 
 from pix2pix.errors import Pix2PixError
 
+
 # The system's ways of refusing a write (not, say, a network error while downloading into it).
 WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
                 errno.EIO, errno.ENOTDIR, errno.EISDIR, errno.EEXIST)

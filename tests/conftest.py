@@ -13,8 +13,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from pix2pix.prepare import save_dataset  # noqa: E402
-from pix2pix.synthetic import synthetic_dataset  # noqa: E402
+from pix2pix.data.prepare import save_dataset  # noqa: E402
+from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
 
 
 def run_process(script, *args, cwd=None):

@@ -27,7 +27,7 @@ if args.cpus > 1:  # before TensorFlow starts its devices
         cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpus)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from pix2pix.distribute import make_strategy  # noqa: E402
+from pix2pix.training.distribute import make_strategy  # noqa: E402
 
 devices = [f"/cpu:{i}" for i in range(args.cpus)] if args.distribute == "mirrored" else None
 strategy = make_strategy(args.distribute, devices)
@@ -35,20 +35,19 @@ strategy = make_strategy(args.distribute, devices)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pix2pix.data import PairArrays  # noqa: E402
-from pix2pix.gan import define_gan  # noqa: E402
-from pix2pix.networks import define_discriminator, define_generator  # noqa: E402
-from pix2pix.synthetic import synthetic_dataset  # noqa: E402
-from pix2pix.training import train  # noqa: E402
+from pix2pix.data.datasets import PairArrays  # noqa: E402
+from pix2pix.model.gan import define_gan  # noqa: E402
+from pix2pix.model.networks import define_discriminator, define_generator  # noqa: E402
+from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
+from pix2pix.training.loop import train  # noqa: E402
 
 shape = (32, 32, 3)
 keras.utils.set_random_seed(0)
 with strategy.scope():
-    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
-                           shape)
+    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
 train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=3 if args.resume else 2,
       batch_size=2, jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0,
       resume=args.resume)
 variables = (gan_model.variables + gan_model.d_optimizer.variables
-             + gan_model.optimizer.variables)
+             + gan_model.g_optimizer.variables)
 np.savez(args.variables, *[keras.ops.convert_to_numpy(v) for v in variables])

@@ -18,13 +18,13 @@ from PIL import Image
 
 import pix2pix.cli
 from conftest import run_script
-from pix2pix.data import read_npz
+from pix2pix.data.datasets import read_npz
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import MAX_IMAGE_PIXELS, load_pair, open_rgb
-from pix2pix.inference import load_generator, save_generator
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.prepare import save_dataset
-from pix2pix.synthetic import synthetic_dataset
+from pix2pix.data.images import MAX_IMAGE_PIXELS, load_pair, open_rgb
+from pix2pix.inference.generator import load_generator, save_generator
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.data.prepare import save_dataset
+from pix2pix.data.synthetic import synthetic_dataset
 
 SCRIPTS = ["prepare_dataset.py", "plot_samples.py", "train.py", "translate.py", "evaluate.py",
            "export.py", "serve.py"]
@@ -239,7 +239,7 @@ def test_unreadable_image_is_named_and_skipped(tmp_path, monkeypatch, capsys):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(Image, "open", refusing_open)
-    from pix2pix.data import load_images
+    from pix2pix.data.datasets import load_images
     src, _ = load_images(str(folder), 32)
     assert len(src) == 1
     err = capsys.readouterr().err

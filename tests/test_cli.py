@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from conftest import run_process, run_script
-from pix2pix.data import read_npz
-from pix2pix.inference import load_generator
+from pix2pix.data.datasets import read_npz
+from pix2pix.inference.generator import load_generator
 
 
 @pytest.mark.parametrize("script", ["prepare_dataset.py", "plot_samples.py", "train.py",
@@ -135,8 +135,8 @@ def test_missing_inputs_give_one_line_errors(tmp_path, tiny_npz):
 
 
 def test_translate_modes(tiny_npz, tmp_path):
-    from pix2pix.inference import save_generator
-    from pix2pix.networks import define_generator
+    from pix2pix.inference.generator import save_generator
+    from pix2pix.model.networks import define_generator
     model = tmp_path / "g.h5"
     # 64x64: the smallest U-Net with dropout (the authors' has none at 32x32).
     save_generator(define_generator((64, 64, 3)), str(model), {"image_size": 64})

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix.data import load_images, read_npz
+from pix2pix.data.datasets import load_images, read_npz
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import load_pair, scale_images, unscale_images
-from pix2pix.prepare import download_dataset, save_dataset
-from pix2pix.synthetic import synthetic_dataset
+from pix2pix.data.images import load_pair, scale_images, unscale_images
+from pix2pix.data.prepare import download_dataset, save_dataset
+from pix2pix.data.synthetic import synthetic_dataset
 
 
 def write_pair(path, width=64, height=32, mode="RGB", seed=0):

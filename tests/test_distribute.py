@@ -66,14 +66,13 @@ def load_untrained(tmp_path):
     """The networks as the runs start them (seeded alike): the first checkpoint's networks
     differ from them, which is what a run that trained at all shows."""
     import keras
-    from pix2pix.gan import define_gan
-    from pix2pix.networks import define_discriminator, define_generator
+    from pix2pix.model.gan import define_gan
+    from pix2pix.model.networks import define_discriminator, define_generator
     shape = (32, 32, 3)
     keras.utils.set_random_seed(0)
-    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
-                           shape)
+    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
     variables = gan_model.variables + gan_model.d_optimizer.variables + \
-        gan_model.optimizer.variables
+        gan_model.g_optimizer.variables
     return [keras.ops.convert_to_numpy(v) for v in variables]
 
 

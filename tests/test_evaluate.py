@@ -8,14 +8,14 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.data import read_npz
+from pix2pix.data.datasets import read_npz
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import save_generator, translate_images
-from pix2pix.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
+from pix2pix.inference.generator import save_generator, translate_images
+from pix2pix.inference.metrics import (PSNR_CAP, confusion_matrix, image_scores, kmeans_palette,
                              label_scores, load_palette)
-from pix2pix.networks import define_generator
-from pix2pix.prepare import save_dataset
-from pix2pix.synthetic import synthetic_dataset
+from pix2pix.model.networks import define_generator
+from pix2pix.data.prepare import save_dataset
+from pix2pix.data.synthetic import synthetic_dataset
 
 SHAPE = (32, 32, 3)
 PALETTE = np.array([[255, 0, 0], [0, 0, 255], [0, 200, 0]], np.uint8)

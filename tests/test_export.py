@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import run_process, run_script
-from pix2pix.export import EXTENSIONS, inference_model
-from pix2pix.inference import load_generator, save_generator, translate_images
-from pix2pix.networks import BatchNorm, define_generator
+from pix2pix.inference.export import EXTENSIONS, inference_model
+from pix2pix.inference.generator import load_generator, save_generator, translate_images
+from pix2pix.model.networks import BatchNorm, define_generator
 
 TOLERANCE = 1e-4
 

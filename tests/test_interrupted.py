@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_script
-from pix2pix.checkpoint import load_checkpoint
-from pix2pix.data import PairArrays
-from pix2pix.gan import define_gan
-from pix2pix.inference import load_generator
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.synthetic import synthetic_dataset
-from pix2pix.training import train
+from pix2pix.training.checkpoint import load_checkpoint
+from pix2pix.data.datasets import PairArrays
+from pix2pix.model.gan import define_gan
+from pix2pix.inference.generator import load_generator
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.loop import train
 
 
 def build(shape=(32, 32, 3)):
     g, d = define_generator(shape), define_discriminator(shape)
-    return define_gan(g, d, shape)
+    return define_gan(g, d)
 
 
 def test_sigkill_at_random_moments_then_resume(tmp_path, tiny_npz):

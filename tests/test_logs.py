@@ -5,12 +5,12 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from pix2pix.data import PairArrays
-from pix2pix.gan import define_gan
-from pix2pix.logs import LOSSES
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.synthetic import synthetic_dataset
-from pix2pix.training import LEARNING_RATE, train
+from pix2pix.data.datasets import PairArrays
+from pix2pix.model.gan import define_gan
+from pix2pix.training.logs import LOSSES
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.loop import LEARNING_RATE, train
 
 
 def read_events(logdir):
@@ -22,8 +22,7 @@ def read_events(logdir):
 
 def test_every_step_samples_and_heldout_scores_reach_tensorboard(tmp_path):
     shape = (32, 32, 3)
-    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8),
-                           shape)
+    gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     heldout = PairArrays(*synthetic_dataset(3, 32, seed=1))
     train(gan_model, dataset, n_epochs=1, decay_epochs=1, out_dir=str(tmp_path), save_every=1,

@@ -11,14 +11,14 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, run_script
-from pix2pix.checkpoint import load_checkpoint
-from pix2pix.data import PairArrays, PairFolder, iterate_batches, load_batch, random_jitter
-from pix2pix.gan import define_gan
-from pix2pix.inference import load_generator
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.prepare import combine_folders
-from pix2pix.synthetic import synthetic_dataset
-from pix2pix.training import learning_rate, train
+from pix2pix.training.checkpoint import load_checkpoint
+from pix2pix.data.datasets import PairArrays, PairFolder, iterate_batches, load_batch, random_jitter
+from pix2pix.model.gan import define_gan
+from pix2pix.inference.generator import load_generator
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.data.prepare import combine_folders
+from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.loop import learning_rate, train
 
 
 def test_learning_rate_schedule_golden_values():
@@ -78,7 +78,7 @@ def test_large_image_sizes_build(size):
 
 def build(shape=(32, 32, 3)):
     g, d = define_generator(shape), define_discriminator(shape)
-    return define_gan(g, d, shape)
+    return define_gan(g, d)
 
 
 def weights(gan):
@@ -109,7 +109,7 @@ def test_resume_continues_exactly(tmp_path):
     log = (tmp_path / "two" / "losses.csv").read_text().splitlines()
     assert [int(r.split(",")[0]) for r in log[1:]] == list(range(1, 25))
     # The decay epoch ran at the scheduled rate.
-    assert float(keras.ops.convert_to_numpy(gan.optimizer.learning_rate)) == \
+    assert float(keras.ops.convert_to_numpy(gan.g_optimizer.learning_rate)) == \
         pytest.approx(learning_rate(2, 2, 1))
 
 

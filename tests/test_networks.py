@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from pix2pix.gan import define_gan
-from pix2pix.networks import BatchNorm, define_discriminator, define_generator
+from pix2pix.model.gan import define_gan
+from pix2pix.model.networks import BatchNorm, define_discriminator, define_generator
 
 
 def trainable_count(model):
@@ -109,12 +109,12 @@ def test_frozen_batchnorm_still_uses_batch_statistics():
 def test_composite_model_outputs():
     g = define_generator((32, 32, 3))
     d = define_discriminator((32, 32, 3))
-    gan = define_gan(g, d, (32, 32, 3), lambda_l1=10)
+    gan = define_gan(g, d, lambda_l1=10)
     # source -> G -> D: D's decisions on (source, G(source)), and G(source).
-    assert [tuple(o.shape) for o in gan.outputs] == [(None, 2, 2, 1), (None, 32, 32, 3)]
     x = keras.ops.convert_to_tensor(np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)),
                                     "float32")
     decision, generated = gan(x, training=False)
+    assert [tuple(o.shape) for o in (decision, generated)] == [(1, 2, 2, 1), (1, 32, 32, 3)]
     np.testing.assert_allclose(generated, g(x, training=False), atol=1e-6)
     np.testing.assert_allclose(decision, d([x, generated], training=False), atol=1e-6)
     assert gan.lambda_l1 == 10

@@ -12,8 +12,8 @@ from PIL import Image
 
 from conftest import run_script
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import load_generator, translate_images
-from pix2pix.pretrained import pretrained_generator
+from pix2pix.inference.generator import load_generator, translate_images
+from pix2pix.authors.pretrained import pretrained_generator
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "reference")
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pix2pix.errors import Pix2PixError
-from pix2pix.pth import MAGIC_NUMBER, PROTOCOL_VERSION, read_state_dict
+from pix2pix.authors.pth import MAGIC_NUMBER, PROTOCOL_VERSION, read_state_dict
 
 REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "reference")
 NETWORKS = ["unet_32_ngf8", "unet_256_ngf4", "patchgan70_64_ndf8"]

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from pix2pix.convert import generator_from_reference, load_reference_weights
+from pix2pix.authors.convert import generator_from_reference, load_reference_weights
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import translate_images
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.pth import read_state_dict
+from pix2pix.inference.generator import translate_images
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.authors.pth import read_state_dict
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "reference")
 

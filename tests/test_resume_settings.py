@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 
 from conftest import run_script
-from pix2pix import training
-from pix2pix.checkpoint import merge_settings, read_settings
-from pix2pix.data import PairArrays, read_npz
+from pix2pix.training import loop as training
+from pix2pix.training.checkpoint import merge_settings, read_settings
+from pix2pix.data.datasets import PairArrays, read_npz
 from pix2pix.errors import Pix2PixError
-from pix2pix.gan import define_gan
-from pix2pix.networks import define_discriminator, define_generator
-from pix2pix.synthetic import synthetic_dataset
+from pix2pix.model.gan import define_gan
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.data.synthetic import synthetic_dataset
 
 SMALL = ["--ngf", 8, "--ndf", 8]
 
 
 def build(shape=(32, 32, 3)):
-    return define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8), shape)
+    return define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
 
 
 def stop_during_step(monkeypatch, step):

@@ -27,11 +27,11 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, run_script
-from pix2pix.images import open_rgb, resize
-from pix2pix.inference import load_generator, save_generator, translate_uint8
-from pix2pix.networks import define_generator
-from pix2pix.server import make_server
-from pix2pix.synthetic import synthetic_dataset
+from pix2pix.data.images import open_rgb, resize
+from pix2pix.inference.generator import load_generator, save_generator, translate_uint8
+from pix2pix.model.networks import define_generator
+from pix2pix.inference.server import make_server
+from pix2pix.data.synthetic import synthetic_dataset
 
 CHROMIUM = "/usr/bin/chromium"
 # No sandbox (we run as root in a container), no GPU, and nothing that reaches out to the network.

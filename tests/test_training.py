@@ -3,15 +3,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pix2pix.data import PairArrays
-from pix2pix.distribute import distributed_step, make_strategy
-from pix2pix.gan import BETA_1, LAMBDA_L1, LEARNING_RATE, define_gan
-from pix2pix.images import scale_images
-from pix2pix.inference import translate_images
-from pix2pix.metrics import heldout_scores
-from pix2pix.networks import define_discriminator, define_generator, set_precision
-from pix2pix.synthetic import synthetic_dataset
-from pix2pix.training import train
+from pix2pix.data.datasets import PairArrays
+from pix2pix.training.distribute import distributed_step, make_strategy
+from pix2pix.model.gan import LAMBDA_L1, define_gan
+from pix2pix.model.pytorch_adam import BETA_1, LEARNING_RATE
+from pix2pix.data.images import scale_images
+from pix2pix.inference.generator import translate_images
+from pix2pix.inference.metrics import heldout_scores
+from pix2pix.model.networks import define_discriminator, define_generator, set_precision
+from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.loop import train
 
 SHAPE = (32, 32, 3)
 
@@ -29,7 +30,7 @@ def changed(before, after):
 def build(shape=SHAPE, width=8):
     g = define_generator(shape, ngf=width)
     d = define_discriminator(shape, ndf=width)
-    return define_gan(g, d, shape)
+    return define_gan(g, d)
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_a_step_updates_each_optimizer_once_and_runs_g_once(batch, monkeypatch):
     for step in (1, 2):
         d_before, g_before = snapshot(gan.discriminator), snapshot(gan.generator)
         gan.train_on_batch(source, target)
-        assert int(gan.d_optimizer.iterations) == int(gan.optimizer.iterations) == step
+        assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == step
         assert changed(d_before, snapshot(gan.discriminator)) == set(d_before)
         assert changed(g_before, snapshot(gan.generator)) == set(g_before)
     # One graph for both steps: G(x) once, D three times (real, generated, generated again).
@@ -127,7 +128,7 @@ def test_bfloat16_computes_in_bfloat16_and_keeps_float32_weights(batch):
         assert changed(d_before, snapshot(d)) == set(d_before)
         assert changed(g_before, snapshot(g)) == set(g_before)
     assert all(np.isfinite(list(losses.values())))
-    variables = g.weights + d.weights + gan.optimizer.variables + gan.d_optimizer.variables
+    variables = g.weights + d.weights + gan.g_optimizer.variables + gan.d_optimizer.variables
     assert {v.dtype for v in variables if "seed_generator" not in v.path} == {"float32", "int64"}
 
 
@@ -164,7 +165,7 @@ def test_generator_learns_the_synthetic_task(tmp_path, precision):
     train_set = synthetic_dataset(100, 64, seed=0)
     heldout = synthetic_dataset(30, 64, seed=1)
     g, d = define_generator(shape), define_discriminator(shape)
-    gan = define_gan(g, d, shape)
+    gan = define_gan(g, d)
     train(gan, PairArrays(*train_set), n_epochs=3, out_dir=str(tmp_path), save_every=3, seed=1)
     errors = {name: scores["mae"] for name, scores in heldout_scores(g, *heldout).items()}
     print(errors)

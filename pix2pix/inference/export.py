@@ -9,16 +9,16 @@ for "deterministic" exports the generator is first rebuilt with each BatchNorm r
 import os
 import warnings
 
-import keras
-
+from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
-from pix2pix.networks import BatchNorm
+from pix2pix.inference.modes import EXPORT_MODES
+from pix2pix.model.networks import BatchNorm
 from pix2pix.storage import atomic_folder, atomic_path, check_folder, check_output
+
 
 # Our format names -> Keras's; a SavedModel is a folder, the others are one file each.
 FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
 EXTENSIONS = {"onnx": ".onnx", "tflite": ".tflite"}
-EXPORT_MODES = ("deterministic", "eval")
 
 
 @keras.saving.register_keras_serializable(package="pix2pix")

@@ -14,10 +14,10 @@ device computes with a batch of 2.
 import os
 
 import numpy as np
-import tensorflow as tf
 
-from pix2pix import muted_stderr
+from pix2pix.backend import muted_stderr, tf
 from pix2pix.errors import Pix2PixError
+
 
 DISTRIBUTIONS = ("none", "mirrored", "multiworker")
 

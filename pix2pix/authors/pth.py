@@ -24,6 +24,7 @@ import numpy as np
 
 from pix2pix.errors import Pix2PixError
 
+
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # the legacy format's first pickle
 PROTOCOL_VERSION = 1001
 STORAGE_DTYPES = {  # torch storage class -> NumPy dtype of its elements

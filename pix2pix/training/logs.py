@@ -12,11 +12,12 @@ import csv
 import os
 
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
-from pix2pix.images import unscale_images
-from pix2pix.inference import translate_images
+from pix2pix.backend import tf
+from pix2pix.data.images import unscale_images
+from pix2pix.inference.generator import translate_images
+
 
 LOSSES = ("d_real", "d_fake", "g_gan", "g_l1", "g")  # what each step logs, as the step names them
 SCORES = ("mae", "psnr", "ssim")  # the held-out scores logged at each save

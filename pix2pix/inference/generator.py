@@ -5,13 +5,13 @@ import logging
 import os
 
 import h5py
-import keras
 import numpy as np
-import tensorflow as tf
 
+from pix2pix.backend import keras, tf
+from pix2pix.data.images import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import scale_images, unscale_images
-from pix2pix.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
+from pix2pix.inference.modes import MODES
+from pix2pix.model.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
 from pix2pix.storage import atomic_path
 
 
@@ -67,9 +67,6 @@ def check_fits(g_model, image_shape, source):
         size = g_model.input_shape[1]
         raise Pix2PixError(f"{source}: its {image_shape[0]}x{image_shape[1]} images do not fit "
                            f"the model, which translates {size}x{size} images")
-
-
-MODES = ("paper", "deterministic", "eval")  # how the generator runs: see translate_images
 
 
 @functools.cache

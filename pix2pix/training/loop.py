@@ -7,20 +7,21 @@ import os
 import signal
 
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
-from pix2pix.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from pix2pix.data import iterate_batches, load_batch
-from pix2pix.distribute import distributed_step, same_everywhere, shared_seed
+from pix2pix.backend import tf
+from pix2pix.data.datasets import iterate_batches, load_batch
+from pix2pix.data.images import unscale_images
 from pix2pix.errors import Pix2PixError
-from pix2pix.gan import LEARNING_RATE
-from pix2pix.images import unscale_images
-from pix2pix.inference import save_generator, translate_images, translate_uint8
-from pix2pix.logs import RunLogs
-from pix2pix.metrics import evaluate_answers
-from pix2pix.plotting import plot_translations
+from pix2pix.inference.generator import save_generator, translate_images, translate_uint8
+from pix2pix.inference.metrics import evaluate_answers
+from pix2pix.inference.plotting import plot_translations
+from pix2pix.model.pytorch_adam import LEARNING_RATE
 from pix2pix.storage import remove_leftovers
+from pix2pix.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from pix2pix.training.distribute import distributed_step, same_everywhere, shared_seed
+from pix2pix.training.logs import RunLogs
+
 
 N_SAMPLES = 3  # pairs in each plot and TensorBoard image
 
@@ -120,7 +121,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
           save_every=10, checkpoint_every=None, jitter=True, config=None, seed=None,
           resume=False, workers=4, settings=None, strategy=None, logdir=None,
           sample_every=1000, val=None):
-    """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data).
+    """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data.datasets).
 
     Saves the generator every `save_every` epochs and at the end, a full checkpoint every
     `checkpoint_every` steps (default: every epoch) and on Ctrl-C, every step's losses in
@@ -167,7 +168,7 @@ def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_di
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, n_epochs, decay_epochs)
             gan_model.d_optimizer.learning_rate = rate
-            gan_model.optimizer.learning_rate = rate
+            gan_model.g_optimizer.learning_rate = rate
             if state["order"] is None:  # a new epoch: new order, new crops and flips
                 state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
                              jitter_seed=int(rng.integers(2 ** 63)) if jitter else None)

@@ -9,9 +9,7 @@ check their outputs against PyTorch's to 1e-5.
 """
 import math
 
-import keras
-import tensorflow as tf
-from keras import layers
+from pix2pix.backend import keras, tf
 
 
 DROPOUT = 0.5  # the generator's only noise: the rate of its dropout layers
@@ -22,7 +20,7 @@ def init():
 
 
 @keras.saving.register_keras_serializable(package="pix2pix")
-class BatchNorm(layers.BatchNormalization):
+class BatchNorm(keras.layers.BatchNormalization):
     """BatchNormalization as the authors' code (PyTorch) computes it.
 
     - `training=True` always normalizes with the batch's own statistics, frozen or not. Keras's
@@ -89,26 +87,26 @@ def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
     """
     source = keras.Input(shape=image_shape, name="source")
     target = keras.Input(shape=image_shape, name="target")
-    d = layers.Concatenate()([source, target])  # 6 channels, the source first
+    d = keras.layers.Concatenate()([source, target])  # 6 channels, the source first
     if patch == 1:
-        d = layers.Conv2D(ndf, 1, kernel_initializer=init())(d)
-        d = layers.LeakyReLU(0.2)(d)
-        d = layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init())(d)
+        d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init())(d)
+        d = keras.layers.LeakyReLU(0.2)(d)
+        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init())(d)
         d = BatchNorm()(d)
-        d = layers.LeakyReLU(0.2)(d)
-        d = layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
+        d = keras.layers.LeakyReLU(0.2)(d)
+        d = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
                           name="patch")(d)
     else:
         n_layers = PATCH_LAYERS[patch]
         for i in range(n_layers + 1):  # the last of these has stride 1
-            d = layers.ZeroPadding2D(1)(d)
-            d = layers.Conv2D(ndf * min(2 ** i, 8), 4, strides=2 if i < n_layers else 1,
+            d = keras.layers.ZeroPadding2D(1)(d)
+            d = keras.layers.Conv2D(ndf * min(2 ** i, 8), 4, strides=2 if i < n_layers else 1,
                               use_bias=i == 0, kernel_initializer=init())(d)
             if i > 0:
                 d = BatchNorm()(d)
-            d = layers.LeakyReLU(0.2)(d)
-        d = layers.ZeroPadding2D(1)(d)
-        d = layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
+            d = keras.layers.LeakyReLU(0.2)(d)
+        d = keras.layers.ZeroPadding2D(1)(d)
+        d = keras.layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
     return keras.Model([source, target], d, name="discriminator")
 
 
@@ -133,22 +131,22 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
     skips = []
     for i, filters in enumerate(widths, start=1):
         if i > 1:
-            x = layers.LeakyReLU(0.2)(x)
+            x = keras.layers.LeakyReLU(0.2)(x)
             skips.append(x)
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
+        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
                           kernel_initializer=init(), name=f"encoder_{i}")(x)
         if 1 < i < depth:  # the innermost layer is 1x1: a single value has no spread
             x = BatchNorm(name=f"encoder_{i}_norm")(x)
     for i, filters in enumerate(reversed(widths[:-1]), start=1):
-        x = layers.ReLU()(x)
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+        x = keras.layers.ReLU()(x)
+        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init(), name=f"decoder_{i}")(x)
         x = BatchNorm(name=f"decoder_{i}_norm")(x)
         if 2 <= i <= depth - 4:
-            x = layers.Dropout(DROPOUT)(x)
-        x = layers.Concatenate()([skips.pop(), x])
-    x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
+            x = keras.layers.Dropout(DROPOUT)(x)
+        x = keras.layers.Concatenate()([skips.pop(), x])
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
                                kernel_initializer=init(), name=f"decoder_{depth}")(x)
-    generated = layers.Activation("tanh", dtype="float32", name="generated")(x)
+    generated = keras.layers.Activation("tanh", dtype="float32", name="generated")(x)
     return keras.Model(source, generated, name="generator")

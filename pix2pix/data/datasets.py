@@ -8,18 +8,18 @@ on loading). Pairs are scaled to [-1, 1] one batch at a time (`load_batch`), sin
 copy of maps would be 1.7 GB.
 """
 import collections
+from concurrent.futures import ThreadPoolExecutor
 import copy
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 import zipfile
 
-import numpy as np
 from PIL import Image
+import numpy as np
 from tqdm import tqdm
 
+from pix2pix.data.images import IMAGE_EXTENSIONS, list_images, load_pair, resize, scale_images
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import IMAGE_EXTENSIONS, list_images, load_pair, resize, scale_images
 
 
 def load_dataset(path, size=256, in_memory=False):

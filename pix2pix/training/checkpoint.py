@@ -10,11 +10,12 @@ import json
 import os
 
 import h5py
-import keras
 import numpy as np
 
+from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
 from pix2pix.storage import atomic_path
+
 
 CHECKPOINT_NAME = "checkpoint.h5"
 
@@ -25,7 +26,7 @@ def variable_groups(gan_model):
     return {"discriminator": gan_model.discriminator.variables,
             "generator": gan_model.generator.variables,
             "d_optimizer": gan_model.d_optimizer.variables,
-            "g_optimizer": gan_model.optimizer.variables}
+            "g_optimizer": gan_model.g_optimizer.variables}
 
 
 def save_checkpoint(path, gan_model, state):

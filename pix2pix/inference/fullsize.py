@@ -12,12 +12,13 @@ seam shows where one tile ends.
 """
 import math
 
-import keras
 import numpy as np
 
+from pix2pix.backend import keras
+from pix2pix.data.images import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import scale_images, unscale_images
-from pix2pix.inference import translate_images
+from pix2pix.inference.generator import translate_images
+
 
 TILE_BATCH = 8  # tiles translated in one call in eval mode (paper modes go one at a time anyway)
 

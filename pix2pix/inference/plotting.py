@@ -1,10 +1,12 @@
 """Figures: dataset samples and source / generated / target comparisons."""
 import matplotlib
 
+
 matplotlib.use("Agg")  # files only: no window, works on a machine without a screen
 import matplotlib.pyplot as plt  # noqa: E402
 
 from pix2pix.storage import atomic_path  # noqa: E402
+
 
 # The file types a plot can be saved as (matplotlib picks the format from the extension).
 PLOT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".pdf", ".svg")

@@ -18,8 +18,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference import translate_uint8
-from pix2pix.networks import define_generator
+from pix2pix.inference.generator import translate_uint8
+from pix2pix.model.networks import define_generator
+
 
 PSNR_CAP = 100.0
 IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")

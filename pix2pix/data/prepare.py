@@ -1,5 +1,5 @@
 """Preparing datasets: downloading the published ones, joining two folders into pairs, and
-writing the npz arrays that training reads (pix2pix.data)."""
+writing the npz arrays that training reads (pix2pix.data.datasets)."""
 import os
 import shutil
 import sys
@@ -8,13 +8,14 @@ import tempfile
 import urllib.error
 import urllib.request
 
-import numpy as np
 from PIL import Image
+import numpy as np
 from tqdm import tqdm
 
+from pix2pix.data.images import list_images, open_rgb
 from pix2pix.errors import Pix2PixError
-from pix2pix.images import list_images, open_rgb
 from pix2pix.storage import atomic_path
+
 
 DATASETS_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "night2day")

@@ -7,21 +7,21 @@ library is enough for one page and one endpoint; the body is the file itself, no
 form, so there is nothing to parse.
 """
 import base64
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import io
 import json
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 from PIL import Image
+import numpy as np
 
-from pix2pix.cli import describe
-from pix2pix.errors import Pix2PixError
-from pix2pix.images import open_rgb, resize
-from pix2pix.inference import translate_uint8
+from pix2pix.data.images import open_rgb, resize
+from pix2pix.errors import Pix2PixError, describe
+from pix2pix.inference.generator import translate_uint8
+
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "index.html")
 DEFAULT_MAX_UPLOAD = 20 * 2 ** 20  # bytes

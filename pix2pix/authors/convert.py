@@ -6,10 +6,11 @@ weights map one module to one layer: each convolution's kernel is transposed fro
 ([kh, kw, out, in]), the same transposition for both, and each BatchNorm's weight, bias,
 running mean and running variance become its gamma, beta and moving averages.
 """
-import keras
 
+from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
-from pix2pix.networks import BatchNorm, define_generator
+from pix2pix.model.networks import BatchNorm, define_generator
+
 
 WEIGHTED_LAYERS = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, BatchNorm)
 

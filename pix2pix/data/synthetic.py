@@ -4,8 +4,9 @@ Each pair shows one random town plan (a lake, parks, blocks, roads) twice: as a 
 grainy aerial photo (the source) and as a clean map (the target), a small stand-in for the
 maps dataset that needs no download.
 """
-import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+import numpy as np
+
 
 # Map-style colours (target) and aerial-style colours (source) of each kind of ground.
 MAP_COLOURS = {"land": (242, 239, 233), "water": (170, 211, 223), "park": (200, 250, 204),
