@@ -32,6 +32,7 @@ from pix2pix.model.networks import (PRECISIONS, define_discriminator,  # noqa: E
                               define_generator, set_precision)
 from pix2pix.inference.plotting import plt, plot_translations  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
+from pix2pix.training.config import RunConfig  # noqa: E402
 from pix2pix.training.loop import train  # noqa: E402
 
 
@@ -77,8 +78,8 @@ def main():
 
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()
-        train(gan_model, dataset, n_epochs=args.epochs, out_dir=out_dir,
-              save_every=args.epochs, seed=args.seed)
+        train(gan_model, dataset, RunConfig(epochs=args.epochs, out=out_dir,
+                                            save_every=args.epochs, seed=args.seed))
         train_seconds = time.perf_counter() - start
         losses = np.genfromtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", names=True)
     steps = len(losses)

@@ -39,15 +39,17 @@ from pix2pix.data.datasets import PairArrays  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
 from pix2pix.model.networks import define_discriminator, define_generator  # noqa: E402
 from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
+from pix2pix.training.config import RunConfig  # noqa: E402
 from pix2pix.training.loop import train  # noqa: E402
 
 shape = (32, 32, 3)
 keras.utils.set_random_seed(0)
 with strategy.scope():
     gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
-train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), n_epochs=3 if args.resume else 2,
-      batch_size=2, jitter=False, out_dir=args.out, seed=0, strategy=strategy, sample_every=0,
-      resume=args.resume)
+config = RunConfig(epochs=3 if args.resume else 2, batch_size=2, jitter=False, out=args.out,
+                   seed=0, sample_every=0)
+train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), config, resume=args.resume,
+      strategy=strategy)
 variables = (gan_model.variables + gan_model.d_optimizer.variables
              + gan_model.g_optimizer.variables)
 np.savez(args.variables, *[keras.ops.convert_to_numpy(v) for v in variables])

@@ -16,6 +16,7 @@ from pix2pix.model.gan import define_gan
 from pix2pix.inference.generator import load_generator
 from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import train
 
 
@@ -57,10 +58,10 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, tiny_npz):
 def test_diverging_losses_stop_the_run_and_keep_the_checkpoint(tmp_path, monkeypatch):
     dataset = PairArrays(*synthetic_dataset(4, 32, seed=0))
     gan = build()
-    train(gan, dataset, n_epochs=1, out_dir=str(tmp_path))
+    train(gan, dataset, RunConfig(epochs=1, out=str(tmp_path)))
     good = (tmp_path / "checkpoint.h5").read_bytes()
     nan_losses = {"d_real": 0.5, "d_fake": float("nan"), "g_gan": 1.0, "g_l1": 0.5, "g": 51.0}
     monkeypatch.setattr(gan, "train_step", lambda data: nan_losses)
     with pytest.raises(Exception, match="diverged at step 5"):
-        train(gan, dataset, n_epochs=2, out_dir=str(tmp_path), resume=True)
+        train(gan, dataset, RunConfig(epochs=2, out=str(tmp_path)), resume=True)
     assert (tmp_path / "checkpoint.h5").read_bytes() == good

@@ -10,6 +10,7 @@ from pix2pix.model.gan import define_gan
 from pix2pix.training.logs import LOSSES
 from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import LEARNING_RATE, train
 
 
@@ -25,8 +26,8 @@ def test_every_step_samples_and_heldout_scores_reach_tensorboard(tmp_path):
     gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     heldout = PairArrays(*synthetic_dataset(3, 32, seed=1))
-    train(gan_model, dataset, n_epochs=1, decay_epochs=1, out_dir=str(tmp_path), save_every=1,
-          sample_every=5, val=heldout, logdir=str(tmp_path / "tb"))
+    train(gan_model, dataset, RunConfig(epochs=1, decay_epochs=1, out=str(tmp_path), save_every=1,
+                                        sample_every=5, logdir=str(tmp_path / "tb")), val=heldout)
     logged = read_events(tmp_path / "tb")
 
     # Every step's losses, as the loss CSV has them, and the learning rate of its epoch.

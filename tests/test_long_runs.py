@@ -18,6 +18,7 @@ from pix2pix.inference.generator import load_generator
 from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.prepare import combine_folders
 from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import learning_rate, train
 
 
@@ -89,19 +90,19 @@ def test_resume_continues_exactly(tmp_path):
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     keras.utils.set_random_seed(0)
     gan = build()
-    train(gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "one"),
-          save_every=1, seed=5)
+    train(gan, dataset, RunConfig(epochs=2, decay_epochs=1, out=str(tmp_path / "one"),
+                                  save_every=1, seed=5))
     whole = weights(gan)
 
     keras.utils.set_random_seed(0)
     gan = build()
     # Stopped after 1 epoch (the planned run is 2 + 1 decay epochs) ...
-    train(gan, dataset, n_epochs=1, decay_epochs=0, out_dir=str(tmp_path / "two"),
-          save_every=1, seed=5)
+    train(gan, dataset, RunConfig(epochs=1, decay_epochs=0, out=str(tmp_path / "two"),
+                                  save_every=1, seed=5))
     keras.utils.set_random_seed(123)  # ... then a new process, differently initialised
     gan = build()
-    train(gan, dataset, n_epochs=2, decay_epochs=1, out_dir=str(tmp_path / "two"),
-          save_every=1, seed=5, resume=True)
+    train(gan, dataset, RunConfig(epochs=2, decay_epochs=1, out=str(tmp_path / "two"),
+                                  save_every=1, seed=5), resume=True)
     resumed = weights(gan)
     assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(whole, resumed))
     assert sorted(os.listdir(tmp_path / "two")) == sorted(os.listdir(tmp_path / "one"))
@@ -115,7 +116,7 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_checkpoint_refuses_other_networks(tmp_path):
     dataset = PairArrays(*synthetic_dataset(2, 32, seed=0))
-    train(build(), dataset, n_epochs=1, out_dir=str(tmp_path))
+    train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path)))
     with pytest.raises(Exception, match="different networks"):
         load_checkpoint(str(tmp_path / "checkpoint.h5"), build((64, 64, 3)))
 

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import run_script
 from pix2pix.training import loop as training
-from pix2pix.training.checkpoint import merge_settings, read_settings
+from pix2pix.training.checkpoint import read_settings
+from pix2pix.training.config import RunConfig, resume_settings
 from pix2pix.data.datasets import PairArrays, read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.model.gan import define_gan
@@ -54,16 +55,13 @@ def refused(result, *words):
     return lines[0]
 
 
-def test_merge_settings():
-    flags = {"dataset": None, "batch_size": "--batch-size", "jitter": "--no-jitter",
-             "reverse": "--reverse", "epochs": "--epochs", "ngf": "--ngf"}
+def test_resume_settings():
     recorded = {"dataset": "/d.npz", "batch_size": 2, "jitter": True, "reverse": False,
                 "epochs": 3, "ngf": 8}
-    left_out = dict.fromkeys(flags)
+    left_out = dict.fromkeys(recorded)
 
     def merge(**given):
-        return merge_settings({**left_out, "dataset": "/d.npz", **given}, recorded, "m/c.h5",
-                              flags, longer=("epochs",))
+        return resume_settings({**left_out, "dataset": "/d.npz", **given}, recorded, "m/c.h5")
 
     assert merge() == recorded
     assert merge(batch_size=2, jitter=None, epochs=3) == recorded  # agreeing flags are fine
@@ -81,24 +79,24 @@ def test_merge_settings():
             merge(**given)
     # A checkpoint written before settings were recorded: the flags given, as before.
     given = dict(left_out, dataset="/x.npz", batch_size=4)
-    assert merge_settings(given, {}, "m/c.h5", flags) == given
+    assert resume_settings(given, {}, "m/c.h5") == given
 
 
 def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     dataset = PairArrays(*synthetic_dataset(4, 32, seed=0))
-    training.train(build(), dataset, n_epochs=1, out_dir=str(tmp_path), settings={"ngf": 8})
+    training.train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path), ngf=8))
     settings = read_settings(str(tmp_path / "checkpoint.h5"))
-    assert settings == {"ngf": 8, "size": 32, "pairs": 4, "batch_size": 1, "jitter": True,
-                        "epochs": 1, "decay_epochs": 0}
-    with pytest.raises(Pix2PixError, match="batch_size 1, this one 2"):
-        training.train(build(), dataset, n_epochs=2, batch_size=2, out_dir=str(tmp_path),
+    assert settings == dict(RunConfig().recorded(), ngf=8, size=32, pairs=4, batch_size=1,
+                            jitter=True, epochs=1, decay_epochs=0)
+    with pytest.raises(Pix2PixError, match="--batch-size 2 contradicts the checkpoint's 1"):
+        training.train(build(), dataset, RunConfig(epochs=2, batch_size=2, out=str(tmp_path), ngf=8),
                        resume=True)
-    with pytest.raises(Pix2PixError, match="jitter True, this one False"):
-        training.train(build(), dataset, n_epochs=2, jitter=False, out_dir=str(tmp_path),
+    with pytest.raises(Pix2PixError, match="--no-jitter contradicts the checkpoint"):
+        training.train(build(), dataset, RunConfig(epochs=2, jitter=False, out=str(tmp_path), ngf=8),
                        resume=True)
-    with pytest.raises(Pix2PixError, match="pairs 4, this one 3"):
-        training.train(build(), PairArrays(*synthetic_dataset(3, 32, seed=0)), n_epochs=2,
-                       out_dir=str(tmp_path), resume=True)
+    with pytest.raises(Pix2PixError, match="its run has pairs 4, this one 3"):
+        training.train(build(), PairArrays(*synthetic_dataset(3, 32, seed=0)),
+                       RunConfig(epochs=2, out=str(tmp_path), ngf=8), resume=True)
 
 
 def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, tiny_npz,

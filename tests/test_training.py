@@ -12,6 +12,7 @@ from pix2pix.inference.generator import translate_images
 from pix2pix.inference.metrics import heldout_scores
 from pix2pix.model.networks import define_discriminator, define_generator, set_precision
 from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import train
 
 SHAPE = (32, 32, 3)
@@ -166,7 +167,7 @@ def test_generator_learns_the_synthetic_task(tmp_path, precision):
     heldout = synthetic_dataset(30, 64, seed=1)
     g, d = define_generator(shape), define_discriminator(shape)
     gan = define_gan(g, d)
-    train(gan, PairArrays(*train_set), n_epochs=3, out_dir=str(tmp_path), save_every=3, seed=1)
+    train(gan, PairArrays(*train_set), RunConfig(epochs=3, out=str(tmp_path), save_every=3, seed=1))
     errors = {name: scores["mae"] for name, scores in heldout_scores(g, *heldout).items()}
     print(errors)
     assert errors["model"] < 0.5 * errors["untrained"]

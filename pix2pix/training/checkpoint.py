@@ -70,40 +70,6 @@ def read_settings(path):
         raise Pix2PixError(f"{path}: not a readable checkpoint ({e})") from None
 
 
-def merge_settings(given, recorded, path, flags, longer=()):
-    """The settings of a resumed run: the checkpoint's `recorded` ones, where `given` (None for
-    each one left out) agrees with them or only raises one of `longer` (to train longer).
-
-    Anything else would quietly change the run half-way (another batch size or jitter
-    misaligns the rest of the epoch), so it is refused with one line naming the flag, from
-    `flags` (setting name -> flag; None for the positional dataset). A setting the checkpoint
-    does not record (one written by an older version) is taken as given.
-    """
-    merged = dict(given)
-    for name, value in given.items():
-        if name not in recorded:
-            continue
-        old = recorded[name]
-        if value is None or value == old:
-            merged[name] = old
-        elif name in longer and value > old:
-            merged[name] = value
-        elif flags[name] is None:
-            raise Pix2PixError(f"{value}: not the dataset of the run in {path} ({old}); "
-                               f"a different dataset would misalign the epoch's order")
-        elif isinstance(value, bool):
-            raise Pix2PixError(f"{flags[name]} contradicts the checkpoint ({path}), whose run was "
-                               f"started without it; leave it out to continue the run")
-        elif name in longer:
-            raise Pix2PixError(f"{flags[name]} {value} is less than the checkpoint's {old} "
-                               f"({path}); leave it out to continue the run, or raise it to train "
-                               f"longer")
-        else:
-            raise Pix2PixError(f"{flags[name]} {value} contradicts the checkpoint's {old} "
-                               f"({path}); leave it out to continue the run")
-    return merged
-
-
 def find_checkpoint(out_dir):
     path = os.path.join(out_dir, CHECKPOINT_NAME)
     return path if os.path.isfile(path) else None

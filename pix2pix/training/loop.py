@@ -2,6 +2,7 @@
 (`Pix2Pix.train_step` in pix2pix/gan.py, split across devices by pix2pix/distribute.py), with
 the learning-rate schedule, saved models, checkpoints, resuming and the logs around it.
 """
+import dataclasses
 import math
 import os
 import signal
@@ -19,6 +20,7 @@ from pix2pix.inference.plotting import plot_translations
 from pix2pix.model.pytorch_adam import LEARNING_RATE
 from pix2pix.storage import remove_leftovers
 from pix2pix.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from pix2pix.training.config import RunConfig, resume_settings
 from pix2pix.training.distribute import distributed_step, same_everywhere, shared_seed
 from pix2pix.training.logs import RunLogs
 
@@ -32,7 +34,7 @@ def learning_rate(epoch, n_epochs, decay_epochs):
     return LEARNING_RATE * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
 
 
-def save_results(step, g_model, dataset, out_dir, config, val, logs):
+def save_results(step, epoch, g_model, dataset, config, val, logs):
     """Save the generator as models/model_<step>.h5 and a plot of a few translations of
     training pairs (chosen by the step, so every worker draws the same numbers); with
     held-out pairs `val`, log their scores. Returns the model's path."""
@@ -40,11 +42,11 @@ def save_results(step, g_model, dataset, out_dir, config, val, logs):
                                                  replace=False)
     source, target = load_batch(dataset, indices)
     generated = translate_images(g_model, source)
-    plot_path = os.path.join(out_dir, f"plot_{step:06d}.png")
+    plot_path = os.path.join(config.out, f"plot_{step:06d}.png")
     plot_translations(*map(unscale_images, (source, generated, target)), plot_path)
-    model_path = os.path.join(out_dir, f"model_{step:06d}.h5")
-    save_generator(g_model, model_path, dict(config, step=step))
-    tqdm.write(f"epoch {config['epoch']}: saved {model_path} and {plot_path}")
+    model_path = os.path.join(config.out, f"model_{step:06d}.h5")
+    save_generator(g_model, model_path, dict(config.model_config(), step=step, epoch=epoch))
+    tqdm.write(f"epoch {epoch}: saved {model_path} and {plot_path}")
     if val is not None:
         answers = {"model": lambda sources: translate_uint8(g_model, sources)}
         logs.scores(step, evaluate_answers(answers, *val)["model"])
@@ -72,21 +74,17 @@ class StopRequest:
         signal.signal(signal.SIGINT, self.previous)
 
 
-def start_state(checkpoint_path, gan_model, settings, rng, resume):
+def start_state(checkpoint_path, gan_model, config, rng, resume):
     """Where the run stands: the epoch in progress, the batches of it done, its order and
     jitter seed; from the checkpoint when resuming (with `rng`'s state), else at the start.
-    A resume whose batch size, jitter, image size or number of pairs differs from the
-    checkpoint's is refused, as it would misalign the rest of the epoch."""
+    A resume that is not the checkpoint's run (another batch size, jitter, image size or
+    number of pairs would misalign the rest of the epoch) is refused."""
     state = {"epoch": 0, "batch": 0, "step": 0, "order": None, "jitter_seed": None}
     if not (resume and os.path.isfile(checkpoint_path)):
         return state
     state = load_checkpoint(checkpoint_path, gan_model)
     rng.bit_generator.state = state.pop("rng")
-    recorded = state.pop("settings", {})
-    for name in ("size", "pairs", "batch_size", "jitter"):  # what the epoch's order means
-        if name in recorded and recorded[name] != settings[name]:
-            raise Pix2PixError(f"{checkpoint_path}: its run has {name} {recorded[name]}, "
-                               f"this one {settings[name]}; resume it as it was started")
+    resume_settings(config.recorded(), state.pop("settings", {}), checkpoint_path)
     print(f"resuming from {checkpoint_path}: epoch {state['epoch'] + 1}, step {state['step']}")
     return state
 
@@ -117,78 +115,75 @@ def held_out(val, dataset):
     return samples, val
 
 
-def train(gan_model, dataset, n_epochs=100, decay_epochs=0, batch_size=1, out_dir="models",
-          save_every=10, checkpoint_every=None, jitter=True, config=None, seed=None,
-          resume=False, workers=4, settings=None, strategy=None, logdir=None,
-          sample_every=1000, val=None):
-    """Train for n_epochs + decay_epochs passes over the pairs of `dataset` (see pix2pix.data.datasets).
+def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, val=None):
+    """Train for config.epochs + config.decay_epochs passes over the pairs of `dataset` (see
+    pix2pix/data/datasets.py), as `config` (pix2pix/training/config.py) says.
 
     Saves the generator every `save_every` epochs and at the end, a full checkpoint every
     `checkpoint_every` steps (default: every epoch) and on Ctrl-C, every step's losses in
-    <out_dir>/losses.csv and TensorBoard logs in `logdir` (default <out_dir>/logs), with a few
+    <out>/losses.csv and TensorBoard logs in `logdir` (default <out>/logs), with a few
     translations every `sample_every` steps and, given held-out pairs `val` (a dataset), their
-    scores at every save. With `resume`, continues from <out_dir>/checkpoint.h5 if there is
-    one; the checkpoint records the run's `settings` (the caller's: dataset, networks, ...)
-    with the loop's own. With a `strategy` (pix2pix/distribute.py, the networks built in its
-    scope) each batch is split across its replicas and only the chief writes files.
-    Returns the path of the last saved model.
+    scores at every save. With `resume`, continues from <out>/checkpoint.h5 if there is one,
+    which records the run's settings. With a `strategy` (pix2pix/training/distribute.py, the
+    networks built in its scope) each batch is split across its replicas and only the chief
+    writes files. Returns the path of the last saved model.
     """
     strategy = strategy or tf.distribute.get_strategy()
     chief = strategy.extended.should_checkpoint  # every process, but the other workers
+    batch_size, out_dir = config.batch_size, config.out
     check_batch_size(len(dataset), batch_size, strategy.num_replicas_in_sync)
-    total_epochs = n_epochs + decay_epochs
-    config = dict(config or {}, image_size=int(dataset.image_shape[0]))
-    settings = dict(settings or {}, size=config["image_size"], pairs=len(dataset),
-                    batch_size=batch_size, jitter=jitter, epochs=n_epochs,
-                    decay_epochs=decay_epochs)
+    total_epochs = config.epochs + config.decay_epochs
+    config = dataclasses.replace(config, size=int(dataset.image_shape[0]), pairs=len(dataset))
     if chief:
         os.makedirs(out_dir, exist_ok=True)
         remove_leftovers(out_dir)
     checkpoint_path = os.path.join(out_dir, CHECKPOINT_NAME)
-    rng = np.random.default_rng(shared_seed(strategy, seed))
-    state = start_state(checkpoint_path, gan_model, settings, rng, resume)
+    rng = np.random.default_rng(shared_seed(strategy, config.seed))
+    state = start_state(checkpoint_path, gan_model, config, rng, resume)
     if not same_everywhere(strategy, state["step"]):
         raise Pix2PixError(f"the workers start from different steps: every worker must resume "
                            f"from the same checkpoint ({checkpoint_path} on a shared folder, "
                            f"or a copy of the chief's)")
     step = distributed_step(gan_model, strategy)
     samples, val = held_out(val, dataset)
-    logs = RunLogs(out_dir, logdir or os.path.join(out_dir, "logs"), state["step"],
+    logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
-                   sample_every, write=chief)
+                   config.sample_every, write=chief)
 
     def checkpoint():
         if chief:
             logs.flush()
             save_checkpoint(checkpoint_path, gan_model,
-                            dict(state, settings=settings, rng=rng.bit_generator.state))
+                            dict(state, settings=config.recorded(),
+                                 rng=rng.bit_generator.state))
 
     model_path = None
     with logs, StopRequest() as stop:
         for epoch in range(state["epoch"], total_epochs):
-            rate = learning_rate(epoch, n_epochs, decay_epochs)
+            rate = learning_rate(epoch, config.epochs, config.decay_epochs)
             gan_model.d_optimizer.learning_rate = rate
             gan_model.g_optimizer.learning_rate = rate
             if state["order"] is None:  # a new epoch: new order, new crops and flips
                 state.update(epoch=epoch, batch=0, order=rng.permutation(len(dataset)).tolist(),
-                             jitter_seed=int(rng.integers(2 ** 63)) if jitter else None)
+                             jitter_seed=int(rng.integers(2 ** 63)) if config.jitter else None)
             for source, target in iterate_batches(dataset, state["order"], batch_size,
-                                                  state["batch"], state["jitter_seed"], workers):
+                                                  state["batch"], state["jitter_seed"],
+                                                  config.workers):
                 losses = step(source, target)
                 check_losses(losses, state["step"] + 1, checkpoint_path)
                 state["step"] += 1
                 state["batch"] += 1
                 logs.step(state["step"], epoch + 1, losses, rate)
-                if checkpoint_every and state["step"] % checkpoint_every == 0:
+                if config.checkpoint_every and state["step"] % config.checkpoint_every == 0:
                     checkpoint()
                 if stop.requested:
                     checkpoint()
                     tqdm.write(f"saved {checkpoint_path}; continue with --resume")
                     raise KeyboardInterrupt
             state.update(epoch=epoch + 1, batch=0, order=None, jitter_seed=None)
-            if chief and ((epoch + 1) % save_every == 0 or epoch + 1 == total_epochs):
-                model_path = save_results(state["step"], gan_model.generator, dataset, out_dir,
-                                          dict(config, epoch=epoch + 1), val, logs)
-            if not checkpoint_every:
+            if chief and ((epoch + 1) % config.save_every == 0 or epoch + 1 == total_epochs):
+                model_path = save_results(state["step"], epoch + 1, gan_model.generator, dataset,
+                                          config, val, logs)
+            if not config.checkpoint_every:
                 checkpoint()
     return model_path
