@@ -4,7 +4,7 @@ Architectures follow the paper's appendix (Isola et al. 2017, section 6.1.1) as 
 code builds them: 4x4 convolutions with stride 2, weights drawn from N(0, 0.02), BatchNorm with
 the PyTorch defaults (epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9), and no bias in a
 convolution that BatchNorm follows (BatchNorm's offset makes it redundant). Given the weights of
-the authors' PyTorch networks (pix2pix/convert.py), both compute the same functions: the tests
+the authors' PyTorch networks (pix2pix/authors/convert.py), both compute the same functions: the tests
 check their outputs against PyTorch's to 1e-5.
 """
 import math
@@ -78,34 +78,42 @@ def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
     """PatchGAN: judges each patch of a (source, target) pair real or fake.
 
     The default is the paper's 70x70 PatchGAN, C64-C128-C256-C512 (ndf = 64): three 4x4 stride-2
-    layers and one of stride 1, each padded by one pixel as in the authors' code, then a
-    1-channel convolution. A 256x256 pair gives a 30x30 map of decisions, each seeing a 70x70
-    patch. They are logits: the loss applies the sigmoid, as the authors' code does
-    (BCEWithLogitsLoss), which is exact where a sigmoid's output would round to 0 or 1.
-    `patch` picks the other discriminators of the paper's study: 1 (PixelGAN, 1x1
-    convolutions), 16 and 286 (one and five stride-2 layers).
+    layers and one of stride 1, then a 1-channel convolution. A 256x256 pair gives a 30x30 map
+    of decisions, each seeing a 70x70 patch. They are logits: the loss applies the sigmoid, as
+    the authors' code does (BCEWithLogitsLoss), which is exact where a sigmoid's output would
+    round to 0 or 1. `patch` picks the other discriminators of the paper's study: 1 (PixelGAN,
+    1x1 convolutions), 16 and 286 (one and five stride-2 layers).
+
+    Every 4x4 layer is padded by one pixel explicitly, as the authors' `padding=1`. Keras's
+    "same" padding equals that only at stride 2 (one pixel each side); at stride 1 it pads 1
+    before and 2 after, and the map of decisions would be a pixel larger.
     """
     source = keras.Input(shape=image_shape, name="source")
     target = keras.Input(shape=image_shape, name="target")
-    d = keras.layers.Concatenate()([source, target])  # 6 channels, the source first
+    d = keras.layers.Concatenate(name="pair")([source, target])  # 6 channels, the source first
     if patch == 1:
-        d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init())(d)
-        d = keras.layers.LeakyReLU(0.2)(d)
-        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init())(d)
-        d = BatchNorm()(d)
-        d = keras.layers.LeakyReLU(0.2)(d)
+        d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init(), name="conv_1")(d)
+        d = keras.layers.LeakyReLU(0.2, name="conv_1_relu")(d)
+        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init(),
+                                name="conv_2")(d)
+        d = BatchNorm(name="conv_2_norm")(d)
+        d = keras.layers.LeakyReLU(0.2, name="conv_2_relu")(d)
         d = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
-                          name="patch")(d)
+                                name="patch")(d)
     else:
         n_layers = PATCH_LAYERS[patch]
-        for i in range(n_layers + 1):  # the last of these has stride 1
-            d = keras.layers.ZeroPadding2D(1)(d)
-            d = keras.layers.Conv2D(ndf * min(2 ** i, 8), 4, strides=2 if i < n_layers else 1,
-                              use_bias=i == 0, kernel_initializer=init())(d)
-            if i > 0:
-                d = BatchNorm()(d)
-            d = keras.layers.LeakyReLU(0.2)(d)
-        d = keras.layers.ZeroPadding2D(1)(d)
+        for i in range(1, n_layers + 2):
+            first, last = i == 1, i == n_layers + 1  # the last of these has stride 1
+            d = keras.layers.ZeroPadding2D(1, name=f"conv_{i}_pad")(d)
+            # The first layer has no normalization, so it keeps its bias; BatchNorm's offset
+            # serves the others.
+            d = keras.layers.Conv2D(ndf * min(2 ** (i - 1), 8), 4, strides=1 if last else 2,
+                                    use_bias=first, kernel_initializer=init(),
+                                    name=f"conv_{i}")(d)
+            if not first:
+                d = BatchNorm(name=f"conv_{i}_norm")(d)
+            d = keras.layers.LeakyReLU(0.2, name=f"conv_{i}_relu")(d)
+        d = keras.layers.ZeroPadding2D(1, name="patch_pad")(d)
         d = keras.layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
     return keras.Model([source, target], d, name="discriminator")
 
@@ -114,11 +122,20 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
     """U-Net: an encoder-decoder whose mirrored layers are joined by skip connections.
 
     As the authors build it (ngf = 64): encoder C64-C128-C256-C512-C512-C512-C512-C512 at
-    256x256, halving the image log2(size) times down to 1x1; the decoder mirrors it. Every
-    decoder layer begins with a plain ReLU over all it receives: the encoder's activation from
-    the skip connection, concatenated first, and the layer below's output. Dropout 0.5 follows
-    the decoder layers 2 to log2(size) - 4 (2, 3 and 4 at 256x256; none at 32x32), where the
-    authors' code puts it. Only the last layer has a bias; BatchNorm's offset serves the rest.
+    256x256, halving the image log2(size) times down to 1x1; the decoder mirrors it. Only the
+    last layer has a bias; BatchNorm's offset serves the rest. Three details of their code that
+    a reader would not guess, each checked against their networks' outputs by the tests:
+
+    - Their encoder's LeakyReLU runs in place (`inplace=True`) on the tensor that the skip
+      connection also holds, so what a skip carries to the decoder is the activated value.
+    - Every decoder layer begins with a plain ReLU over all it receives: the skip, concatenated
+      first, and the layer below's output.
+    - Dropout 0.5 follows the decoder layers 2 to log2(size) - 4 (2, 3 and 4 at 256x256; none
+      at 32x32): their `num_downs - 5` blocks just outside the innermost one.
+
+    Keras's "same" padding equals their `padding=1` here because every layer has stride 2 (one
+    pixel each side for a 4x4 kernel); the discriminator, which has a stride-1 layer, pads
+    explicitly.
     """
     size = image_shape[0]
     depth = int(math.log2(size))
@@ -127,26 +144,28 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
                          f"got {image_shape[0]}x{image_shape[1]}")
     widths = [ngf * min(2 ** i, 8) for i in range(depth)]  # 64 128 256 512 512 ...
     source = keras.Input(shape=image_shape, name="source")
-    x = source
-    skips = []
+    x, skips = source, []
     for i, filters in enumerate(widths, start=1):
-        if i > 1:
-            x = keras.layers.LeakyReLU(0.2)(x)
-            skips.append(x)
+        outermost, innermost = i == 1, i == depth
+        if not outermost:
+            x = keras.layers.LeakyReLU(0.2, name=f"encoder_{i}_relu")(x)
+            skips.append(x)  # the activated value, as their in-place LeakyReLU leaves it
         x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
-                          kernel_initializer=init(), name=f"encoder_{i}")(x)
-        if 1 < i < depth:  # the innermost layer is 1x1: a single value has no spread
+                                kernel_initializer=init(), name=f"encoder_{i}")(x)
+        normalize = not (outermost or innermost)  # the innermost is 1x1: a value has no spread
+        if normalize:
             x = BatchNorm(name=f"encoder_{i}_norm")(x)
     for i, filters in enumerate(reversed(widths[:-1]), start=1):
-        x = keras.layers.ReLU()(x)
+        x = keras.layers.ReLU(name=f"decoder_{i}_relu")(x)
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=init(), name=f"decoder_{i}")(x)
+                                         kernel_initializer=init(), name=f"decoder_{i}")(x)
         x = BatchNorm(name=f"decoder_{i}_norm")(x)
-        if 2 <= i <= depth - 4:
-            x = keras.layers.Dropout(DROPOUT)(x)
-        x = keras.layers.Concatenate()([skips.pop(), x])
-    x = keras.layers.ReLU()(x)
+        dropout = 2 <= i <= depth - 4
+        if dropout:
+            x = keras.layers.Dropout(DROPOUT, name=f"decoder_{i}_dropout")(x)
+        x = keras.layers.Concatenate(name=f"decoder_{i}_skip")([skips.pop(), x])
+    x = keras.layers.ReLU(name=f"decoder_{depth}_relu")(x)
     x = keras.layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
-                               kernel_initializer=init(), name=f"decoder_{depth}")(x)
+                                     kernel_initializer=init(), name=f"decoder_{depth}")(x)
     generated = keras.layers.Activation("tanh", dtype="float32", name="generated")(x)
     return keras.Model(source, generated, name="generator")
