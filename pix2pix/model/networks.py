@@ -4,8 +4,8 @@ Architectures follow the paper's appendix (Isola et al. 2017, section 6.1.1) as 
 code builds them: 4x4 convolutions with stride 2, weights drawn from N(0, 0.02), BatchNorm with
 the PyTorch defaults (epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9), and no bias in a
 convolution that BatchNorm follows (BatchNorm's offset makes it redundant). Given the weights of
-the authors' PyTorch networks (pix2pix/authors/convert.py), both compute the same functions: the tests
-check their outputs against PyTorch's to 1e-5.
+the authors' PyTorch networks (pix2pix/authors/convert.py), both compute the same functions: the
+tests check their outputs against PyTorch's to 1e-5.
 """
 import math
 

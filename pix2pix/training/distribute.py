@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from pix2pix.backend import muted_stderr, tf
+from pix2pix.backend import muted_stderr, start_devices, tf
 from pix2pix.errors import Pix2PixError
 
 
@@ -38,6 +38,7 @@ def make_strategy(distribution="none", devices=None):
             except (ValueError, KeyError) as e:
                 raise Pix2PixError(f"--distribute multiworker: TF_CONFIG does not describe a "
                                    f"cluster ({e})") from None
+    start_devices()
     return tf.distribute.get_strategy()  # the default: one device, no distribution
 
 
