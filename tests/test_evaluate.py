@@ -157,3 +157,21 @@ def test_size_mismatch_is_one_line(untrained_h5, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert str(data) in result.stderr and "64x64" in result.stderr and "32x32" in result.stderr
+
+
+def test_existing_outputs_are_refused_before_the_work(untrained_h5, tiny_npz, tmp_path):
+    report, samples = tmp_path / "scores.json", tmp_path / "samples.png"
+    report.write_text("kept")
+    samples.write_bytes(b"kept")
+    for flags in (["--json", report], ["--samples", samples], ["--samples", tmp_path / "s.txt"]):
+        result = run_script("evaluate.py", untrained_h5, tiny_npz, *flags)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert str(flags[1]) in result.stderr
+        assert "model" not in result.stdout  # refused before any translation was scored
+    assert report.read_text() == "kept" and samples.read_bytes() == b"kept"
+    result = run_script("evaluate.py", untrained_h5, tiny_npz, "--json", report,
+                        "--samples", samples, "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["pairs"] == 8
+    assert Image.open(samples).size[0] > 0

@@ -1,6 +1,7 @@
 """The authors' pretrained generators: downloaded from a local server standing in for theirs,
 converted without torch, kept as H5, and used like any trained model."""
 import http.server
+import json
 import os
 import pickle
 import shutil
@@ -14,6 +15,8 @@ from conftest import run_script
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.generator import load_generator, translate_images
 from pix2pix.authors.pretrained import pretrained_generator
+from pix2pix.data.prepare import save_dataset
+from pix2pix.data.synthetic import synthetic_dataset
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "reference")
 
@@ -87,9 +90,24 @@ def test_translate_with_a_pretrained_name(tmp_path, model_server):
 
 def test_a_model_file_or_a_pretrained_name_not_both(tmp_path):
     for script, args in (("translate.py", ["g.h5", "photo.jpg", "--pretrained", "sat2map"]),
+                         ("evaluate.py", ["g.h5", "d.npz", "--pretrained", "sat2map"]),
+                         ("export.py", ["g.h5", "--pretrained", "sat2map"]),
                          ("serve.py", ["g.h5", "--pretrained", "sat2map"]),
+                         ("translate.py", []), ("evaluate.py", []), ("export.py", []),
                          ("serve.py", [])):
         result = run_script(script, *args, cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         assert result.stderr.count("\n") == 1 and "--pretrained NAME" in result.stderr
     assert not os.path.exists(tmp_path / "models")  # nothing downloaded
+
+
+def test_evaluate_with_a_pretrained_name_reads_its_direction(tmp_path, model_server):
+    """map2sat translates right halves into left ones: evaluate.py takes that from the converted
+    model's configuration, as it does from a trained one's."""
+    save_dataset(str(tmp_path / "maps_val.npz"), *synthetic_dataset(2, 256, seed=0))
+    result = run_script("evaluate.py", "--pretrained", "map2sat", "maps_val.npz", "--json",
+                        "scores.json", "--base-url", model_server, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "scores.json").read_text())
+    assert report["reverse"] is True and report["pairs"] == 2
+    assert report["model"] == os.path.join("models", "pretrained", "map2sat.h5")
