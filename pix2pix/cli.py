@@ -8,7 +8,7 @@ import os
 import sys
 import traceback
 
-from pix2pix.authors.published import PRETRAINED, PRETRAINED_URL, pretrained_path
+from pix2pix.authors.published import PRETRAINED, pretrained_path
 from pix2pix.errors import Pix2PixError, describe
 from pix2pix.inference.modes import MODES
 
@@ -41,11 +41,13 @@ def add_generator_flags(parser):
                         "left out with --pretrained")
     parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
                         help="use one of the authors' trained generators instead of a model file: "
-                             + ", ".join(f"{name} ({PRETRAINED[name][2]})" for name in PRETRAINED)
+                             + ", ".join(f"{name} ({model.translates})"
+                                         for name, model in PRETRAINED.items())
                              + "; downloaded and converted into models/pretrained/NAME.h5 the "
                                "first time")
-    parser.add_argument("--base-url", default=PRETRAINED_URL,
-                        help="where the authors' .pth files are (default: their server)")
+    parser.add_argument("--base-url",
+                        help="the folder that holds the .pth file of --pretrained NAME (default: "
+                             "the authors' folder of pix2pix or of CycleGAN models)")
 
 
 def name_generator(args, after=()):

@@ -8,7 +8,8 @@ import pytest
 from conftest import run_process, run_script
 from pix2pix.inference.export import EXTENSIONS, inference_model
 from pix2pix.inference.generator import load_generator, save_generator, translate_images
-from pix2pix.model.networks import BatchNorm, define_generator
+from pix2pix.model.networks import define_generator
+from pix2pix.model.layers import BatchNorm
 
 TOLERANCE = 1e-4
 

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from pix2pix.model.gan import define_gan
-from pix2pix.model.networks import BatchNorm, define_discriminator, define_generator
+from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.model.layers import BatchNorm
 
 
 def trainable_count(model):

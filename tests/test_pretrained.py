@@ -63,7 +63,7 @@ def test_a_pretrained_generator_translates_as_the_authors_network(tmp_path, mode
 @pytest.mark.parametrize("name, message", [
     ("day2night", "a damaged or truncated zip"),
     ("facades_label2photo", "refused, its pickle asks for posix.system"),
-    ("edges2shoes", "not the authors' U-Net generator"),
+    ("edges2shoes", "not one of the authors' generators"),
 ])
 def test_bad_files_are_refused_by_name_and_leave_nothing(tmp_path, model_server, name, message):
     os.chdir(tmp_path)

@@ -51,5 +51,5 @@ def test_weights_of_another_network_are_refused():
         load_reference_weights(define_discriminator((64, 64, 3), ndf=8), state, "unet.pth")
     with pytest.raises(Pix2PixError, match="module model.model.0 holds shapes"):
         load_reference_weights(define_generator((32, 32, 3), ngf=16), state, "unet.pth")
-    with pytest.raises(Pix2PixError, match="not the authors' U-Net generator"):
+    with pytest.raises(Pix2PixError, match="not one of the authors' generators"):
         generator_from_reference(read_state_dict(fixture("patchgan70_64_ndf8.pth")), "d.pth")

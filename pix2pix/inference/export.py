@@ -12,7 +12,7 @@ import warnings
 from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.modes import EXPORT_MODES
-from pix2pix.model.networks import BatchNorm
+from pix2pix.model.layers import BatchNorm
 from pix2pix.storage import atomic_folder, atomic_path, check_folder, check_output
 
 

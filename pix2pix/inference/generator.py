@@ -11,7 +11,7 @@ from pix2pix.backend import keras, tf
 from pix2pix.data.images import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.modes import MODES
-from pix2pix.model.networks import BatchNorm  # noqa: F401  (registers the layer for loading)
+from pix2pix.model.layers import BatchNorm  # noqa: F401  (registers the layer for loading)
 from pix2pix.storage import atomic_path
 
 

@@ -1,4 +1,5 @@
-"""The two networks of pix2pix: the U-Net generator and the PatchGAN discriminator.
+"""The two networks of pix2pix: the U-Net generator and the PatchGAN discriminator, with the
+authors' other options (ResNet generators, instance and no normalization).
 
 Architectures follow the paper's appendix (Isola et al. 2017, section 6.1.1) as the authors'
 code builds them: 4x4 convolutions with stride 2, weights drawn from N(0, 0.02), BatchNorm with
@@ -9,51 +10,9 @@ tests check their outputs against PyTorch's to 1e-5.
 """
 import math
 
-from pix2pix.backend import keras, tf
-
-
-DROPOUT = 0.5  # the generator's only noise: the rate of its dropout layers
-
-
-def init():
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
-
-
-@keras.saving.register_keras_serializable(package="pix2pix")
-class BatchNorm(keras.layers.BatchNormalization):
-    """BatchNormalization as the authors' code (PyTorch) computes it.
-
-    - `training=True` always normalizes with the batch's own statistics, frozen or not. Keras's
-      layer switches to its moving averages as soon as it is frozen; the paper's generator
-      translates with each image's statistics, and a frozen network must still compute so.
-    - The moving averages are updated only while the layer is trainable, and the moving variance
-      takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
-    - Under tf.distribute (pix2pix/distribute.py) the statistics are those of the whole batch,
-      pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm) does.
-    """
-
-    def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
-        super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
-
-    def call(self, inputs, training=None, mask=None):
-        if not training:
-            return super().call(inputs, training=False)
-        # In float32 even under mixed precision, as Keras's own layer computes it.
-        x = keras.ops.cast(inputs, "float32")
-        # Under tf.distribute the batch is split across replicas: pool their statistics.
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context else 1
-        mean, variance = keras.ops.moments(x, axes=[0, 1, 2], synchronized=replicas > 1)
-        if self.trainable:
-            n = keras.ops.cast(keras.ops.prod(keras.ops.shape(x)[:-1]) * replicas, "float32")
-            unbiased = variance * n / keras.ops.maximum(n - 1.0, 1.0)
-            momentum = self.momentum
-            self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
-            self.moving_variance.assign(
-                self.moving_variance * momentum + unbiased * (1.0 - momentum))
-        x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
-                                          scale=self.gamma, epsilon=self.epsilon)
-        return keras.ops.cast(x, self.compute_dtype)
+from pix2pix.backend import keras
+from pix2pix.model.layers import DROPOUT, has_bias, init, normalization
+from pix2pix.model.resnet import BLOCKS, define_resnet_generator
 
 
 PRECISIONS = ("float32", "bfloat16")
@@ -74,7 +33,8 @@ def set_precision(precision):
 PATCH_LAYERS = {1: 0, 16: 1, 70: 3, 286: 5}  # receptive field -> number of stride-2 layers
 
 
-def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
+def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70, norm="batch",
+                         target_channels=None, conditional=True):
     """PatchGAN: judges each patch of a (source, target) pair real or fake.
 
     The default is the paper's 70x70 PatchGAN, C64-C128-C256-C512 (ndf = 64): three 4x4 stride-2
@@ -82,49 +42,74 @@ def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
     of decisions, each seeing a 70x70 patch. They are logits: the loss applies the sigmoid, as
     the authors' code does (BCEWithLogitsLoss), which is exact where a sigmoid's output would
     round to 0 or 1. `patch` picks the other discriminators of the paper's study: 1 (PixelGAN,
-    1x1 convolutions), 16 and 286 (one and five stride-2 layers).
+    1x1 convolutions), 16 and 286 (one and five stride-2 layers). `image_shape` is the source's;
+    the target has `target_channels` (default the same). An unconditional D (the paper's "GAN"
+    rows) sees the target alone; it is still called with [source, target], and ignores the
+    source.
 
     Every 4x4 layer is padded by one pixel explicitly, as the authors' `padding=1`. Keras's
     "same" padding equals that only at stride 2 (one pixel each side); at stride 1 it pads 1
     before and 2 after, and the map of decisions would be a pixel larger.
     """
+    height, width, _ = image_shape
     source = keras.Input(shape=image_shape, name="source")
-    target = keras.Input(shape=image_shape, name="target")
-    d = keras.layers.Concatenate(name="pair")([source, target])  # 6 channels, the source first
+    target = keras.Input(shape=(height, width, target_channels or image_shape[2]), name="target")
+    if conditional:
+        d = keras.layers.Concatenate(name="pair")([source, target])  # the source first
+    else:
+        d = target
+    bias = has_bias(norm)
     if patch == 1:
         d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init(), name="conv_1")(d)
         d = keras.layers.LeakyReLU(0.2, name="conv_1_relu")(d)
-        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init(),
+        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=bias, kernel_initializer=init(),
                                 name="conv_2")(d)
-        d = BatchNorm(name="conv_2_norm")(d)
+        d = normalization(norm, "conv_2_norm")(d)
         d = keras.layers.LeakyReLU(0.2, name="conv_2_relu")(d)
-        d = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
+        d = keras.layers.Conv2D(1, 1, use_bias=bias, kernel_initializer=init(), dtype="float32",
                                 name="patch")(d)
     else:
         n_layers = PATCH_LAYERS[patch]
         for i in range(1, n_layers + 2):
             first, last = i == 1, i == n_layers + 1  # the last of these has stride 1
             d = keras.layers.ZeroPadding2D(1, name=f"conv_{i}_pad")(d)
-            # The first layer has no normalization, so it keeps its bias; BatchNorm's offset
-            # serves the others.
+            # The first layer, which no normalization follows, has its bias whatever the norm.
             d = keras.layers.Conv2D(ndf * min(2 ** (i - 1), 8), 4, strides=1 if last else 2,
-                                    use_bias=first, kernel_initializer=init(),
+                                    use_bias=first or bias, kernel_initializer=init(),
                                     name=f"conv_{i}")(d)
             if not first:
-                d = BatchNorm(name=f"conv_{i}_norm")(d)
+                d = normalization(norm, f"conv_{i}_norm")(d)
             d = keras.layers.LeakyReLU(0.2, name=f"conv_{i}_relu")(d)
         d = keras.layers.ZeroPadding2D(1, name="patch_pad")(d)
         d = keras.layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
     return keras.Model([source, target], d, name="discriminator")
 
 
-def define_generator(image_shape=(256, 256, 3), ngf=64):
+GENERATORS = ("unet", "resnet_9blocks", "resnet_6blocks", "encoder_decoder")
+
+
+def define_generator(image_shape=(256, 256, 3), ngf=64, netG="unet", norm="batch",
+                     dropout=True, out_channels=None):
+    """The generator `netG`: the paper's U-Net (below), the authors' ResNet generators
+    (pix2pix/model/resnet.py), or the U-Net without its skip connections, the encoder-decoder
+    of the paper's generator study. It translates `image_shape` images into images of
+    `out_channels` channels (default the same)."""
+    if netG in BLOCKS:
+        return define_resnet_generator(image_shape, ngf, BLOCKS[netG], norm, dropout,
+                                       out_channels)
+    if netG not in ("unet", "encoder_decoder"):
+        raise ValueError(f"netG must be one of {', '.join(GENERATORS)}, got {netG!r}")
+    return define_unet(image_shape, ngf, norm, dropout, out_channels, skips=netG == "unet")
+
+
+def define_unet(image_shape, ngf=64, norm="batch", dropout=True, out_channels=None, skips=True):
     """U-Net: an encoder-decoder whose mirrored layers are joined by skip connections.
 
     As the authors build it (ngf = 64): encoder C64-C128-C256-C512-C512-C512-C512-C512 at
-    256x256, halving the image log2(size) times down to 1x1; the decoder mirrors it. Only the
-    last layer has a bias; BatchNorm's offset serves the rest. Three details of their code that
-    a reader would not guess, each checked against their networks' outputs by the tests:
+    256x256, halving the image log2(size) times down to 1x1; the decoder mirrors it. With
+    BatchNorm only the last layer has a bias (BatchNorm's offset serves the rest). Three
+    details of their code that a reader would not guess, each checked against their networks'
+    outputs by the tests:
 
     - Their encoder's LeakyReLU runs in place (`inplace=True`) on the tensor that the skip
       connection also holds, so what a skip carries to the decoder is the activated value.
@@ -140,32 +125,35 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
     size = image_shape[0]
     depth = int(math.log2(size))
     if image_shape[0] != image_shape[1] or 2 ** depth != size or depth < 5:
-        raise ValueError(f"the generator needs square images of a power-of-two size >= 32, "
+        raise ValueError(f"the U-Net needs square images of a power-of-two size >= 32, "
                          f"got {image_shape[0]}x{image_shape[1]}")
     widths = [ngf * min(2 ** i, 8) for i in range(depth)]  # 64 128 256 512 512 ...
+    bias = has_bias(norm)
     source = keras.Input(shape=image_shape, name="source")
-    x, skips = source, []
+    x, encoded = source, []
     for i, filters in enumerate(widths, start=1):
         outermost, innermost = i == 1, i == depth
         if not outermost:
             x = keras.layers.LeakyReLU(0.2, name=f"encoder_{i}_relu")(x)
-            skips.append(x)  # the activated value, as their in-place LeakyReLU leaves it
-        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False,
+            encoded.append(x)  # the activated value, as their in-place LeakyReLU leaves it
+        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=bias,
                                 kernel_initializer=init(), name=f"encoder_{i}")(x)
         normalize = not (outermost or innermost)  # the innermost is 1x1: a value has no spread
         if normalize:
-            x = BatchNorm(name=f"encoder_{i}_norm")(x)
+            x = normalization(norm, f"encoder_{i}_norm")(x)
     for i, filters in enumerate(reversed(widths[:-1]), start=1):
         x = keras.layers.ReLU(name=f"decoder_{i}_relu")(x)
-        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False,
+        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=bias,
                                          kernel_initializer=init(), name=f"decoder_{i}")(x)
-        x = BatchNorm(name=f"decoder_{i}_norm")(x)
-        dropout = 2 <= i <= depth - 4
-        if dropout:
+        x = normalization(norm, f"decoder_{i}_norm")(x)
+        if dropout and 2 <= i <= depth - 4:
             x = keras.layers.Dropout(DROPOUT, name=f"decoder_{i}_dropout")(x)
-        x = keras.layers.Concatenate(name=f"decoder_{i}_skip")([skips.pop(), x])
+        skip = encoded.pop()
+        if skips:
+            x = keras.layers.Concatenate(name=f"decoder_{i}_skip")([skip, x])
     x = keras.layers.ReLU(name=f"decoder_{depth}_relu")(x)
-    x = keras.layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
-                                     kernel_initializer=init(), name=f"decoder_{depth}")(x)
+    x = keras.layers.Conv2DTranspose(out_channels or image_shape[2], 4, strides=2,
+                                     padding="same", kernel_initializer=init(),
+                                     name=f"decoder_{depth}")(x)
     generated = keras.layers.Activation("tanh", dtype="float32", name="generated")(x)
     return keras.Model(source, generated, name="generator")

@@ -1,0 +1,93 @@
+"""The building blocks of the networks, as the authors' code computes them: the weights'
+initialization, reflection padding, and the normalizations of their --norm: batch, instance, or
+none.
+
+- "batch": BatchNorm as PyTorch computes it (below), the paper's choice.
+- "instance": each image normalized by its own mean and variance per channel, with no scale or
+  offset and no running statistics (their InstanceNorm2d(affine=False, track_running_stats=False),
+  Keras's GroupNormalization with one group per channel): the same in training and translation.
+  What their FAQ recommends for several GPUs, and what CycleGAN's generators use.
+- "none": nothing.
+"""
+from pix2pix.backend import keras, tf
+
+
+NORMS = ("batch", "instance", "none")
+DROPOUT = 0.5  # the generator's only noise: the rate of its dropout layers
+
+
+def init():
+    """Every convolution's initial weights: N(0, 0.02), as the paper's appendix says."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+@keras.saving.register_keras_serializable(package="pix2pix")
+class ReflectionPad(keras.layers.Layer):
+    """Pad height and width by `pad` pixels, mirrored at the border (PyTorch's ReflectionPad2d)."""
+
+    def __init__(self, pad, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = pad
+
+    def call(self, x):
+        p = self.pad
+        return keras.ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad}
+
+
+@keras.saving.register_keras_serializable(package="pix2pix")
+class BatchNorm(keras.layers.BatchNormalization):
+    """BatchNormalization as the authors' code (PyTorch) computes it.
+
+    - `training=True` always normalizes with the batch's own statistics, frozen or not. Keras's
+      layer switches to its moving averages as soon as it is frozen; the paper's generator
+      translates with each image's statistics, and a frozen network must still compute so.
+    - The moving averages are updated only while the layer is trainable, and the moving variance
+      takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
+    - Under tf.distribute (pix2pix/distribute.py) the statistics are those of the whole batch,
+      pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm) does.
+    """
+
+    def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
+        super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        if not training:
+            return super().call(inputs, training=False)
+        # In float32 even under mixed precision, as Keras's own layer computes it.
+        x = keras.ops.cast(inputs, "float32")
+        # Under tf.distribute the batch is split across replicas: pool their statistics.
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context else 1
+        mean, variance = keras.ops.moments(x, axes=[0, 1, 2], synchronized=replicas > 1)
+        if self.trainable:
+            n = keras.ops.cast(keras.ops.prod(keras.ops.shape(x)[:-1]) * replicas, "float32")
+            unbiased = variance * n / keras.ops.maximum(n - 1.0, 1.0)
+            momentum = self.momentum
+            self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+            self.moving_variance.assign(
+                self.moving_variance * momentum + unbiased * (1.0 - momentum))
+        x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
+                                          scale=self.gamma, epsilon=self.epsilon)
+        return keras.ops.cast(x, self.compute_dtype)
+
+
+def has_bias(norm):
+    """Whether the convolutions that `norm` follows have a bias, by the authors' rule: only
+    before InstanceNorm2d, which has no offset. Their "none" is a plain function that the rule
+    does not recognise, so with it the inner convolutions have no bias either."""
+    return norm == "instance"
+
+
+def normalization(norm, name):
+    """The layer of `norm`, named `name` (a pass-through for "none")."""
+    if norm == "batch":
+        return BatchNorm(name=name)
+    if norm == "instance":
+        return keras.layers.GroupNormalization(groups=-1, center=False, scale=False,
+                                               epsilon=1e-5, name=name)
+    if norm == "none":
+        return keras.layers.Identity(name=name)
+    raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
