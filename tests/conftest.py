@@ -15,6 +15,8 @@ import pytest  # noqa: E402
 
 from pix2pix.data.prepare import save_dataset  # noqa: E402
 from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
+from pix2pix.inference.generator import save_generator  # noqa: E402
+from pix2pix.model.networks import define_generator  # noqa: E402
 
 
 def run_process(script, *args, cwd=None):
@@ -64,3 +66,48 @@ def float32_afterwards():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input (test_bad_*.py, test_usage_and_interrupts.py): every failure is exit status 1 with
+# one line on stderr naming the file and what is wrong, no traceback and no output file left
+# behind; a usage error is exit status 2 (argparse's).
+
+def assert_fails(result, *names, code=1):
+    """Exit `code`, exactly one line on stderr naming every one of `names`, no traceback."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    for name in names:
+        assert str(name) in result.stderr, (name, result.stderr)
+
+
+def leftovers(folder):
+    """Temporary files that a failed write would leave behind."""
+    return [n for n in os.listdir(folder) if ".tmp" in n]
+
+
+def pair_array(width=64, height=32, seed=0):
+    """A side-by-side image whose left half is dark and right half bright."""
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, 100, (height, width // 2, 3), dtype=np.uint8)
+    right = rng.integers(156, 256, (height, width - width // 2, 3), dtype=np.uint8)
+    return np.concatenate([left, right], axis=1)
+
+
+def png_bytes(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def good_pairs(n=3, size=32):
+    return synthetic_dataset(n, size, seed=0)
+
+
+@pytest.fixture(scope="session")
+def generator_h5(tmp_path_factory):
+    """An untrained 32x32 generator, saved as train.py saves one."""
+    path = tmp_path_factory.mktemp("models") / "model_000001.h5"
+    save_generator(define_generator((32, 32, 3)), str(path), {"image_size": 32, "step": 1})
+    return path

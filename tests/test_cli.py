@@ -11,6 +11,7 @@ from pix2pix.data.datasets import read_npz
 from pix2pix.inference.generator import load_generator
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", ["prepare_dataset.py", "plot_samples.py", "train.py",
                                     "translate.py", "evaluate.py"])
 def test_help_explains(script):
@@ -52,6 +53,7 @@ def test_plot_samples(tiny_npz, tmp_path):
     assert Image.open(out).size[0] > Image.open(out).size[1]  # 3 columns, 2 rows
 
 
+@pytest.mark.slow
 def test_train_translate_evaluate(tiny_npz, tmp_path):
     out = tmp_path / "models"
     result = run_process("train.py", tiny_npz, "--epochs", 2, "--save-every", 1, "--out", out,
@@ -93,6 +95,7 @@ def test_train_translate_evaluate(tiny_npz, tmp_path):
         assert name in result.stdout
 
 
+@pytest.mark.slow
 def test_reverse_swaps_the_direction(tiny_npz, tmp_path):
     out = tmp_path / "models"
     result = run_script("train.py", tiny_npz, "--epochs", 1, "--out", out, "--reverse")
@@ -102,6 +105,7 @@ def test_reverse_swaps_the_direction(tiny_npz, tmp_path):
     assert config["reverse"] is True
 
 
+@pytest.mark.slow
 def test_bfloat16_model_saves_loads_and_translates(tiny_npz, tmp_path):
     out = tmp_path / "models"
     result = run_script("train.py", tiny_npz, "--epochs", 1, "--out", out, "--precision",
@@ -120,6 +124,7 @@ def test_bfloat16_model_saves_loads_and_translates(tiny_npz, tmp_path):
     assert os.path.getsize(tmp_path / "plot.png") > 1000
 
 
+@pytest.mark.slow
 def test_missing_inputs_give_one_line_errors(tmp_path, tiny_npz):
     cases = [("train.py", [tmp_path / "missing.npz"]),
              ("plot_samples.py", [tmp_path / "missing.npz"]),
@@ -134,6 +139,7 @@ def test_missing_inputs_give_one_line_errors(tmp_path, tiny_npz):
         assert str(args[0]) in result.stderr
 
 
+@pytest.mark.slow
 def test_translate_modes(tiny_npz, tmp_path):
     from pix2pix.inference.generator import save_generator
     from pix2pix.model.networks import define_generator

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import ROOT, run_script
 
@@ -44,6 +45,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_devices_computes_what_one_device_computes(tmp_path):
     one = start(tmp_path / "one", tmp_path / "one.npz")
     finish(one)
@@ -84,6 +86,7 @@ def start_workers(tmp_path, *flags):
             for i in range(2)]
 
 
+@pytest.mark.slow
 def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
     for process in start_workers(tmp_path):
         finish(process)

@@ -86,6 +86,7 @@ def test_the_inference_model_matches_before_any_export(model_file, images, expec
         assert np.abs(out - expected[mode]).max() < TOLERANCE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["deterministic", "eval"])
 @pytest.mark.parametrize("fmt", ["saved_model", "onnx", "tflite"])
 def test_exported_model_translates_as_translate_images(model_file, images, expected, tmp_path,
@@ -122,6 +123,7 @@ def test_existing_output_refused_without_overwrite(model_file, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["g.onnx", "saved"]
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_a_saved_model(model_file, tmp_path):
     out = tmp_path / "saved"
     assert run_script("export.py", model_file, "-o", out).returncode == 0

@@ -147,6 +147,7 @@ def test_exif_orientation_is_honoured(tmp_path):
     assert np.array_equal(np.asarray(upright), np.rot90(stored_pixels, k=-1))
 
 
+@pytest.mark.slow
 def test_cli_full_size(model_h5, tmp_path):
     photo = tmp_path / "photo.png"
     Image.fromarray(random_image(50, 75)).save(photo)

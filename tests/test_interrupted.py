@@ -19,6 +19,10 @@ from pix2pix.data.synthetic import synthetic_dataset
 from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import train
 
+# Both tests train, are stopped (killed, or by diverging losses) and resume (seconds to
+# minutes): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 def build(shape=(32, 32, 3)):
     g, d = define_generator(shape), define_discriminator(shape)

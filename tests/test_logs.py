@@ -2,6 +2,7 @@
 import csv
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -12,6 +13,9 @@ from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.synthetic import synthetic_dataset
 from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import LEARNING_RATE, train
+
+# A training run with held-out scores, logged for TensorBoard: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def read_events(logdir):

@@ -61,6 +61,7 @@ def test_folder_dataset_matches_arrays_and_batches_are_repeatable(tmp_path):
     assert np.array_equal(reversed_src, load_batch(arrays, [0])[1])
 
 
+@pytest.mark.slow
 def test_batch_size_four():
     shape = (32, 32, 3)
     gan = build(shape)
@@ -86,6 +87,7 @@ def weights(gan):
     return [keras.ops.convert_to_numpy(v) for v in gan.weights]
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tmp_path):
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     keras.utils.set_random_seed(0)
@@ -114,6 +116,7 @@ def test_resume_continues_exactly(tmp_path):
         pytest.approx(learning_rate(2, 2, 1))
 
 
+@pytest.mark.slow
 def test_checkpoint_refuses_other_networks(tmp_path):
     dataset = PairArrays(*synthetic_dataset(2, 32, seed=0))
     train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path)))
@@ -121,6 +124,7 @@ def test_checkpoint_refuses_other_networks(tmp_path):
         load_checkpoint(str(tmp_path / "checkpoint.h5"), build((64, 64, 3)))
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz):
     out = tmp_path / "run"
     cmd = [sys.executable, os.path.join(ROOT, "train.py"), str(tiny_npz), "--epochs", "6",
@@ -145,6 +149,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz):
     assert [int(r.split(",")[0]) for r in log[1:]] == list(range(1, 49))
 
 
+@pytest.mark.slow
 def test_train_from_a_folder_and_combine(tmp_path):
     src, tar = synthetic_dataset(4, 32, seed=0)
     for name, images in (("a", src), ("b", tar)):

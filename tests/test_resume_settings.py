@@ -82,6 +82,7 @@ def test_resume_settings():
     assert resume_settings(given, {}, "m/c.h5") == given
 
 
+@pytest.mark.slow
 def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     dataset = PairArrays(*synthetic_dataset(4, 32, seed=0))
     training.train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path), ngf=8))
@@ -99,6 +100,7 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
                        RunConfig(epochs=2, out=str(tmp_path), ngf=8), resume=True)
 
 
+@pytest.mark.slow
 def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, tiny_npz,
                                                                        monkeypatch):
     flags = ["--epochs", 2, "--batch-size", 2, "--no-jitter", "--patch", 16, "--lambda-l1", 50,
@@ -176,6 +178,7 @@ def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
             read_npz(str(path))
 
 
+@pytest.mark.slow
 def test_a_jittered_run_from_the_tutorials_npz_refuses_no_jitter_and_trains_longer(
         tmp_path, monkeypatch):
     data = tmp_path / "tutorial.npz"

@@ -121,6 +121,7 @@ def page_answers(url):
         return response.status == 200 and b"pix2pix" in response.read()
 
 
+@pytest.mark.slow
 def test_page_translates_an_image_and_shows_errors(server, model_path, photo):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium): no browser test")
@@ -203,6 +204,7 @@ def test_server_refuses_bad_uploads_and_stays_up(server, photo):
     assert status == 200 and decode(answer["translation"]).shape == (answer["size"],) * 2 + (3,)
 
 
+@pytest.mark.slow
 def test_serve_script_refuses_oversized_requests_and_stops_on_ctrl_c(model_path, tmp_path):
     stderr = tmp_path / "stderr.txt"
     with open(stderr, "w") as log:

@@ -157,6 +157,7 @@ def test_translation_uses_each_images_statistics_and_changes_nothing():
                        translate_images(g, src, "deterministic"), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_generator_learns_the_synthetic_task(tmp_path, precision):
     """A few hundred steps at 64 px beat an untrained generator and copying the source."""
