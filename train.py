@@ -59,11 +59,14 @@ def main(args):
     set_precision(config.precision)
     with strategy.scope():
         try:
-            d_model = define_discriminator(image_shape, ndf=config.ndf, patch=config.patch)
-            g_model = define_generator(image_shape, ngf=config.ngf)
+            d_model = define_discriminator(image_shape, config.ndf, config.patch, config.norm,
+                                           conditional=config.conditional)
+            g_model = define_generator(image_shape, config.ngf, config.netG, config.norm,
+                                       config.dropout)
         except ValueError as e:
             raise Pix2PixError(f"{args.dataset}: {e}") from None
-        gan_model = define_gan(g_model, d_model, lambda_l1=config.lambda_l1)
+        gan_model = define_gan(g_model, d_model, config.lambda_l1,
+                               config.gan_mode if config.gan else None, config.lr, config.beta1)
     train(gan_model, dataset, config, resume=args.resume, strategy=strategy, val=val)
 
 
@@ -83,7 +86,8 @@ def load_pairs(config, path):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description="Train a pix2pix generator (U-Net) and discriminator (70x70 PatchGAN). Saves "
+        description="Train a pix2pix generator (by default the paper's U-Net) and discriminator "
+                    "(by default its 70x70 PatchGAN). Saves "
                     "models/model_<step>.h5 (the generator) and models/plot_<step>.png every "
                     "--save-every epochs and at the end, a full checkpoint (models/checkpoint.h5) "
                     "every epoch and on Ctrl-C, every step's losses in models/losses.csv, and "

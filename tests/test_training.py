@@ -40,13 +40,18 @@ def batch():
     return scale_images(src), scale_images(tar)
 
 
-def reference_step(g, d, source, target, moments, step):
+def reference_step(g, d, source, target, moments, step, gan_mode="vanilla", conditional=True):
     """One iteration of the authors' optimize_parameters(), transcribed with a plain
-    GradientTape and Adam written out as torch.optim.Adam computes it."""
+    GradientTape and Adam written out as torch.optim.Adam computes it: their GANLoss of either
+    mode (BCE of logits, or the squared error), or no GAN term at all (gan_mode None: D is not
+    trained). An unconditional D is given zeros for the source: what it computes must not
+    depend on it."""
 
-    def bce(logits, label):
+    def gan_loss(prediction, label):
+        if gan_mode == "lsgan":
+            return tf.reduce_mean(tf.square(prediction - label))
         return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
-            tf.fill(tf.shape(logits), label), logits))
+            tf.fill(tf.shape(prediction), label), prediction))
 
     def adam(network, grads):
         for i, (var, grad) in enumerate(zip(network.trainable_variables, grads)):
@@ -58,39 +63,60 @@ def reference_step(g, d, source, target, moments, step):
             var.assign(var - LEARNING_RATE * m_hat / (tf.sqrt(v_hat) + 1e-8))
 
     source, target = tf.constant(source), tf.constant(target)
+    seen = source if conditional else tf.zeros_like(source)
+    loss_d = 0.0
     with tf.GradientTape(persistent=True) as tape:
         fake_b = g(source, training=True)
-        pred_fake = d([source, tf.stop_gradient(fake_b)], training=True)
-        pred_real = d([source, target], training=True)
-        loss_d = 0.5 * (bce(pred_fake, 0.0) + bce(pred_real, 1.0))
-    adam(d, tape.gradient(loss_d, d.trainable_variables))
+        if gan_mode is not None:
+            pred_fake = d([seen, tf.stop_gradient(fake_b)], training=True)
+            pred_real = d([seen, target], training=True)
+            loss_d = 0.5 * (gan_loss(pred_fake, 0.0) + gan_loss(pred_real, 1.0))
+    if gan_mode is not None:
+        adam(d, tape.gradient(loss_d, d.trainable_variables))
     with tape:
-        pred_fake = d([source, fake_b], training=True)
-        loss_g = bce(pred_fake, 1.0) + LAMBDA_L1 * tf.reduce_mean(tf.abs(fake_b - target))
+        loss_g = LAMBDA_L1 * tf.reduce_mean(tf.abs(fake_b - target))
+        if gan_mode is not None:
+            loss_g += gan_loss(d([seen, fake_b], training=True), 1.0)
     adam(g, tape.gradient(loss_g, g.trainable_variables))
     return float(loss_d), float(loss_g)
 
 
-def test_steps_equal_the_reference_equations(batch):
+@pytest.mark.parametrize("gan_mode, conditional", [("vanilla", True), ("lsgan", True),
+                                                   (None, True), ("vanilla", False)])
+def test_steps_equal_the_reference_equations(batch, gan_mode, conditional):
     """Two steps of the compiled step, as train.py runs it, and of the transcription, from the
-    same weights, end with the same G and D (weights and BatchNorm statistics, to 1e-5). At
-    32x32 the U-Net has no dropout, as in the authors' code, so nothing random is left."""
+    same weights, end with the same G and D (weights and BatchNorm statistics, to 1e-5), for
+    the paper's objective, lsgan, L1 alone (--no-gan: D and its optimizer never move) and an
+    unconditional D. At 32x32 the U-Net has no dropout, as in the authors' code, so nothing
+    random is left."""
     keras.utils.set_random_seed(0)
-    gan, copy = build(), build()
+
+    def build_for_the_objective():
+        g = define_generator(SHAPE, ngf=8)
+        d = define_discriminator(SHAPE, ndf=8, conditional=conditional)
+        return define_gan(g, d, gan_mode=gan_mode)
+
+    gan, copy = build_for_the_objective(), build_for_the_objective()
     copy.set_weights(gan.get_weights())
+    d_before = snapshot(gan.discriminator)
     source, target = batch
     train_step = distributed_step(gan, make_strategy())
     moments = {}
     for step in (1, 2):
         logs = train_step(source, target)
         loss_d, loss_g = reference_step(copy.generator, copy.discriminator, source, target,
-                                        moments, step)
+                                        moments, step, gan_mode, conditional)
         assert 0.5 * (logs["d_real"] + logs["d_fake"]) == pytest.approx(loss_d, rel=1e-5)
         assert logs["g"] == pytest.approx(loss_g, rel=1e-5)
         assert logs["g"] == pytest.approx(logs["g_gan"] + LAMBDA_L1 * logs["g_l1"], rel=1e-5)
     for ours, theirs in ((gan.generator, copy.generator), (gan.discriminator, copy.discriminator)):
         for a, b in zip(ours.weights, theirs.weights):
             np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, err_msg=a.path)
+    if gan_mode is None:
+        assert changed(d_before, snapshot(gan.discriminator)) == set()
+        assert int(gan.d_optimizer.iterations) == 0 and int(gan.g_optimizer.iterations) == 2
+    else:
+        assert changed(d_before, snapshot(gan.discriminator)) == set(d_before)
 
 
 def test_a_step_updates_each_optimizer_once_and_runs_g_once(batch, monkeypatch):

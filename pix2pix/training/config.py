@@ -10,9 +10,10 @@ import os
 from dataclasses import dataclass, field
 
 from pix2pix.errors import Pix2PixError
-from pix2pix.model.gan import LAMBDA_L1
-from pix2pix.model.networks import PATCH_LAYERS, PRECISIONS
-from pix2pix.model.pytorch_adam import LEARNING_RATE
+from pix2pix.model.gan import GAN_MODES, LAMBDA_L1
+from pix2pix.model.layers import NORMS
+from pix2pix.model.networks import GENERATORS, PATCH_LAYERS, PRECISIONS
+from pix2pix.model.pytorch_adam import BETA_1, LEARNING_RATE
 from pix2pix.training.distribute import DISTRIBUTIONS
 
 
@@ -35,13 +36,26 @@ class RunConfig:
     reverse: bool = setting(False, "translate right to left (maps: map -> satellite)")
     batch_size: int = setting(1, "pairs per step (the paper's; it used 4 for edges2shoes)",
                               minimum=1)
-    epochs: int = setting(100, f"epochs at the full learning rate {LEARNING_RATE:g}", minimum=1,
-                          grows=True)
+    epochs: int = setting(100, "epochs at the full learning rate", minimum=1, grows=True)
     decay_epochs: int = setting(0, "further epochs over which the rate falls linearly to zero "
                                 "(the paper's recipe is --epochs 100 --decay-epochs 100)",
                                 minimum=0, grows=True)
     jitter: bool = setting(True, "turn off the paper's random jitter (resize to 286/256, random "
                            "crop) and mirroring of each training pair", flag="--no-jitter")
+    netG: str = setting("unet", "the generator: the paper's U-Net, the authors' ResNets (any "
+                        "size divisible by 4; CycleGAN's), or the U-Net without skips (the "
+                        "paper's encoder-decoder)", choices=GENERATORS)
+    norm: str = setting("batch", "normalization of G and D: batch (the paper's), instance "
+                        "(each image's own statistics: the authors' advice for several GPUs) "
+                        "or none", choices=NORMS)
+    dropout: bool = setting(True, "train G without its dropout (then the paper's mode "
+                            "translates deterministically)", flag="--no-dropout")
+    gan_mode: str = setting("vanilla", "the GAN loss: vanilla (the paper's cross-entropy) or "
+                            "lsgan (least squares)", choices=GAN_MODES)
+    gan: bool = setting(True, "no GAN term: G learns from L1 alone and D is not trained (the "
+                        "paper's L1 rows)", flag="--no-gan")
+    conditional: bool = setting(True, "D sees the target image alone, not the source beside it "
+                                "(the paper's unconditional GAN rows)", flag="--unconditional")
     patch: int = setting(70, "receptive field of the discriminator in pixels (70 is the "
                          "paper's choice; 1, 16 and 286 are the others of its study)",
                          choices=sorted(PATCH_LAYERS))
@@ -49,6 +63,8 @@ class RunConfig:
     ndf: int = setting(64, "width of D's first layer, doubling up to 8x", minimum=1)
     lambda_l1: float = setting(LAMBDA_L1, "weight of the L1 term in G's loss (the paper's "
                                "lambda)", minimum=0)
+    lr: float = setting(LEARNING_RATE, "Adam's learning rate, for both networks", minimum=0)
+    beta1: float = setting(BETA_1, "Adam's first momentum, for both networks", minimum=0)
     precision: str = setting("float32", "float32 (the paper's) or bfloat16: mixed precision, "
                              "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
                              "CPUs without it; the weights stay float32 either way",
@@ -85,9 +101,10 @@ class RunConfig:
     def model_config(self):
         """What a saved generator records of its run, so that no later command needs a flag to
         use it the way it was trained (its direction above all)."""
-        return {"dataset": self.dataset, "reverse": self.reverse, "image_size": self.size,
-                "batch_size": self.batch_size, "patch": self.patch, "precision": self.precision,
-                "ngf": self.ngf, "ndf": self.ndf, "lambda_l1": self.lambda_l1}
+        return {"image_size": self.size, **{name: getattr(self, name) for name in (
+            "dataset", "reverse", "netG", "norm", "dropout", "ngf", "batch_size", "gan",
+            "gan_mode", "conditional", "patch", "ndf", "lambda_l1", "lr", "beta1",
+            "precision")}}
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
@@ -127,6 +144,11 @@ def given_settings(args):
             raise Pix2PixError(f"{flag_of(name)} cannot be negative" if minimum == 0 else
                                f"{flag_of(name)} must be at least {minimum:g}")
     given["dataset"] = os.path.realpath(args.dataset)
+    if given["gan"] is False:  # D plays no part: its settings would mean nothing
+        for name in ("conditional", "gan_mode", "patch", "ndf"):
+            if given[name] is not None:
+                raise Pix2PixError(f"--no-gan trains no discriminator: {flag_of(name)} "
+                                   f"means nothing without one")
     return given
 
 

@@ -27,12 +27,13 @@ QUIET_STEPS = 1000  # steps of D's losses near zero after which the run is calle
 class RunLogs:
     """A run's progress bar, loss CSV and TensorBoard writer. `samples` are float (source,
     target) batches that G translates every `sample_every` steps for TensorBoard. A worker
-    other than the chief (`write=False`) shows and writes nothing."""
+    other than the chief (`write=False`) shows and writes nothing; a run without a GAN term
+    (`watch=False`) has no D to watch."""
 
     def __init__(self, out_dir, logdir, first_step, total_steps, g_model, samples,
-                 sample_every, write=True):
+                 sample_every, write=True, watch=True):
         self.g_model, self.samples, self.sample_every = g_model, samples, sample_every
-        self.write, self.quiet_steps = write, 0
+        self.write, self.watch, self.quiet_steps = write, watch, 0
         self.bar = tqdm(total=total_steps, initial=first_step, unit="step", desc="training",
                         disable=not write)
         self.writer = tf.summary.create_noop_writer()
@@ -44,7 +45,8 @@ class RunLogs:
         self.bar.set_postfix(epoch=epoch, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
                              d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
         self.bar.update()
-        self.watch_discriminator(step, losses)
+        if self.watch:
+            self.watch_discriminator(step, losses)
         if not self.write:
             return
         self.loss_log.writerow([step, epoch, *(f"{losses[name]:.5f}" for name in LOSSES)])

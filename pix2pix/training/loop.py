@@ -28,10 +28,10 @@ from pix2pix.training.logs import RunLogs
 N_SAMPLES = 3  # pairs in each plot and TensorBoard image
 
 
-def learning_rate(epoch, n_epochs, decay_epochs):
-    """The reference schedule: constant for n_epochs, then linear decay to zero over
+def learning_rate(epoch, n_epochs, decay_epochs, initial=LEARNING_RATE):
+    """The reference schedule: `initial` for n_epochs, then linear decay to zero over
     decay_epochs (epochs counted from 0, the rate set at the start of each epoch)."""
-    return LEARNING_RATE * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
+    return initial * (1.0 - max(0, epoch + 1 - n_epochs) / (decay_epochs + 1))
 
 
 def save_results(step, epoch, g_model, dataset, config, val, logs):
@@ -148,7 +148,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     samples, val = held_out(val, dataset)
     logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
-                   config.sample_every, write=chief)
+                   config.sample_every, write=chief, watch=gan_model.gan_mode is not None)
 
     def checkpoint():
         if chief:
@@ -160,7 +160,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     model_path = None
     with logs, StopRequest() as stop:
         for epoch in range(state["epoch"], total_epochs):
-            rate = learning_rate(epoch, config.epochs, config.decay_epochs)
+            rate = learning_rate(epoch, config.epochs, config.decay_epochs, config.lr)
             gan_model.d_optimizer.learning_rate = rate
             gan_model.g_optimizer.learning_rate = rate
             if state["order"] is None:  # a new epoch: new order, new crops and flips
