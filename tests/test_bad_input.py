@@ -7,8 +7,10 @@ folder, prepare_dataset.py and translate.py name each bad image, skip it and go 
 import errno
 import io
 import os
+import re
 import struct
 import sys
+import zipfile
 import zlib
 
 import h5py
@@ -355,16 +357,32 @@ def bad_models(tmp_path_factory):
         f["weights"] = np.arange(10)
     (folder / "not_h5.h5").write_text("just text")
     define_discriminator((32, 32, 3)).save(str(folder / "discriminator.h5"))
+    (folder / "model.pt").write_text("a model file of another kind")
+    good = tmp_path_factory.mktemp("good") / "g.keras"
+    save_generator(define_generator((32, 32, 3)), str(good), {"image_size": 32})
+    whole = good.read_bytes()
+    (folder / "truncated.keras").write_bytes(whole[:len(whole) // 2])
+    middle = len(whole) // 2  # in the weights, most of the file
+    (folder / "corrupted.keras").write_bytes(
+        whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1:])
+    with zipfile.ZipFile(folder / "not_keras.keras", "w") as archive:
+        archive.writestr("notes.txt", "a zip file, but no Keras model in it")
+    define_discriminator((32, 32, 3)).save(str(folder / "discriminator.keras"))
     return folder
 
 
 MODEL_CASES = {"missing.h5": "no such model file", "not_keras.h5": "not a Keras model",
-               "not_h5.h5": "not an H5 model file", "discriminator.h5": "discriminator"}
+               "not_h5.h5": "not an H5 model file", "discriminator.h5": "discriminator",
+               "model.pt": "unsupported model file type; use one of .h5, .keras",
+               "truncated.keras": "not a .keras model file, or a damaged one",
+               "corrupted.keras": "cannot load the model",
+               "not_keras.keras": "not a Keras model (no model in this zip file)",
+               "discriminator.keras": "discriminator"}
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_CASES))
 def test_bad_model_is_refused(bad_models, name):
-    with pytest.raises(Pix2PixError, match=MODEL_CASES[name]):
+    with pytest.raises(Pix2PixError, match=re.escape(MODEL_CASES[name])):
         load_generator(str(bad_models / name))
 
 

@@ -5,7 +5,8 @@ code builds them: 4x4 convolutions with stride 2, weights drawn from N(0, 0.02),
 the PyTorch defaults (epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9), and no bias in a
 convolution that BatchNorm follows (BatchNorm's offset makes it redundant). Given the weights of
 the authors' PyTorch networks (pix2pix/convert.py), both compute the same functions: the tests
-check their outputs against PyTorch's to 1e-5.
+check their outputs against PyTorch's to 1e-5. Every layer with variables is named:
+checkpoints (pix2pix/training/checkpoint.py) store the variables under those names.
 """
 import math
 
@@ -89,10 +90,11 @@ def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
     target = keras.Input(shape=image_shape, name="target")
     d = keras.layers.Concatenate()([source, target])  # 6 channels, the source first
     if patch == 1:
-        d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init())(d)
+        d = keras.layers.Conv2D(ndf, 1, kernel_initializer=init(), name="layer_1")(d)
         d = keras.layers.LeakyReLU(0.2)(d)
-        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init())(d)
-        d = BatchNorm()(d)
+        d = keras.layers.Conv2D(ndf * 2, 1, use_bias=False, kernel_initializer=init(),
+                                name="layer_2")(d)
+        d = BatchNorm(name="layer_2_norm")(d)
         d = keras.layers.LeakyReLU(0.2)(d)
         d = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=init(), dtype="float32",
                           name="patch")(d)
@@ -101,9 +103,10 @@ def define_discriminator(image_shape=(256, 256, 3), ndf=64, patch=70):
         for i in range(n_layers + 1):  # the last of these has stride 1
             d = keras.layers.ZeroPadding2D(1)(d)
             d = keras.layers.Conv2D(ndf * min(2 ** i, 8), 4, strides=2 if i < n_layers else 1,
-                              use_bias=i == 0, kernel_initializer=init())(d)
+                              use_bias=i == 0, kernel_initializer=init(),
+                              name=f"layer_{i + 1}")(d)
             if i > 0:
-                d = BatchNorm()(d)
+                d = BatchNorm(name=f"layer_{i + 1}_norm")(d)
             d = keras.layers.LeakyReLU(0.2)(d)
         d = keras.layers.ZeroPadding2D(1)(d)
         d = keras.layers.Conv2D(1, 4, kernel_initializer=init(), dtype="float32", name="patch")(d)
@@ -143,7 +146,7 @@ def define_generator(image_shape=(256, 256, 3), ngf=64):
                                    kernel_initializer=init(), name=f"decoder_{i}")(x)
         x = BatchNorm(name=f"decoder_{i}_norm")(x)
         if 2 <= i <= depth - 4:
-            x = keras.layers.Dropout(DROPOUT)(x)
+            x = keras.layers.Dropout(DROPOUT, name=f"decoder_{i}_dropout")(x)
         x = keras.layers.Concatenate()([skips.pop(), x])
     x = keras.layers.ReLU()(x)
     x = keras.layers.Conv2DTranspose(image_shape[2], 4, strides=2, padding="same",
