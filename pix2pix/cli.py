@@ -37,8 +37,8 @@ def add_mode_flags(parser):
 
 def add_generator_flags(parser):
     """The trained generator a script uses: a model file, or --pretrained NAME (and --base-url)."""
-    parser.add_argument("model", nargs="?", help="generator file (models/model_<step>.h5); "
-                        "left out with --pretrained")
+    parser.add_argument("model", nargs="?", help="generator file, H5 or .keras "
+                        "(models/model_<step>.h5); left out with --pretrained")
     parser.add_argument("--pretrained", choices=sorted(PRETRAINED), metavar="NAME",
                         help="use one of the authors' trained generators instead of a model file: "
                              + ", ".join(f"{name} ({model.translates})"

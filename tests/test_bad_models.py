@@ -1,5 +1,8 @@
 """Bad model files (missing, not H5, H5 without a Keras model, a discriminator, another image
 size) and how load_generator, translate.py and evaluate.py answer them."""
+import re
+import zipfile
+
 import h5py
 import numpy as np
 import pytest
@@ -7,8 +10,8 @@ from PIL import Image
 
 from conftest import assert_fails, good_pairs, leftovers, pair_array, png_bytes, run_script
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference.generator import load_generator
-from pix2pix.model.networks import define_discriminator
+from pix2pix.inference.generator import load_generator, save_generator
+from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.prepare import save_dataset
 
 
@@ -19,16 +22,32 @@ def bad_models(tmp_path_factory):
         f["weights"] = np.arange(10)
     (folder / "not_h5.h5").write_text("just text")
     define_discriminator((32, 32, 3)).save(str(folder / "discriminator.h5"))
+    (folder / "model.pt").write_text("a model file of another kind")
+    good = tmp_path_factory.mktemp("good") / "g.keras"
+    save_generator(define_generator((32, 32, 3)), str(good), {"image_size": 32})
+    whole = good.read_bytes()
+    (folder / "truncated.keras").write_bytes(whole[:len(whole) // 2])
+    middle = len(whole) // 2  # in the weights, most of the file
+    (folder / "corrupted.keras").write_bytes(
+        whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1:])
+    with zipfile.ZipFile(folder / "not_keras.keras", "w") as archive:
+        archive.writestr("notes.txt", "a zip file, but no Keras model in it")
+    define_discriminator((32, 32, 3)).save(str(folder / "discriminator.keras"))
     return folder
 
 
 MODEL_CASES = {"missing.h5": "no such model file", "not_keras.h5": "not a Keras model",
-               "not_h5.h5": "not an H5 model file", "discriminator.h5": "discriminator"}
+               "not_h5.h5": "not an H5 model file", "discriminator.h5": "discriminator",
+               "model.pt": "unsupported model file type; use one of .h5, .keras",
+               "truncated.keras": "not a .keras model file, or a damaged one",
+               "corrupted.keras": "cannot load the model",
+               "not_keras.keras": "not a Keras model (no model in this zip file)",
+               "discriminator.keras": "discriminator"}
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_CASES))
 def test_bad_model_is_refused(bad_models, name):
-    with pytest.raises(Pix2PixError, match=MODEL_CASES[name]):
+    with pytest.raises(Pix2PixError, match=re.escape(MODEL_CASES[name])):
         load_generator(str(bad_models / name))
 
 

@@ -8,7 +8,10 @@ from PIL import Image
 
 from conftest import run_process, run_script
 from pix2pix.data.datasets import read_npz
-from pix2pix.inference.generator import load_generator
+from pix2pix.errors import Pix2PixError
+from pix2pix.inference.generator import (MODEL_EXTENSIONS, load_generator, save_generator,
+                                         translate_images)
+from pix2pix.model.networks import PRECISIONS, BatchNorm, define_generator, set_precision
 
 
 @pytest.mark.slow
@@ -157,3 +160,33 @@ def test_translate_modes(tiny_npz, tmp_path):
     assert np.array_equal(outputs["det1"], outputs["det2"])  # repeatable
     assert not np.array_equal(outputs["paper1"], outputs["paper2"])  # dropout on
     assert np.abs(outputs["eval"] - outputs["det1"]).mean() > 1  # moving averages differ
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_a_keras_file_translates_as_the_h5_one(tmp_path, precision):
+    set_precision(precision)
+    g = define_generator((64, 64, 3), ngf=8)  # 64x64: with a dropout layer
+    config = {"image_size": 64, "direction": "AtoB", "step": 3, "precision": precision}
+    for extension in MODEL_EXTENSIONS:
+        save_generator(g, str(tmp_path / f"g{extension}"), config)
+    with pytest.raises(Pix2PixError, match="g.pt: unsupported model file type; use one of "
+                                           r"\.h5, \.keras"):
+        save_generator(g, str(tmp_path / "g.pt"), config)
+    assert sorted(os.listdir(tmp_path)) == ["g.h5", "g.keras"]  # nothing left half-written
+    (h5, h5_config), (zipped, zip_config) = (load_generator(str(tmp_path / f"g{extension}"))
+                                             for extension in (".h5", ".keras"))
+    assert zip_config == h5_config == config
+    assert isinstance(zipped.get_layer("encoder_2_norm"), BatchNorm)
+    assert [layer.compute_dtype for layer in zipped.layers] == \
+        [layer.compute_dtype for layer in h5.layers]
+    sources = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32)
+    assert np.array_equal(translate_images(zipped, sources, "deterministic"),
+                          translate_images(h5, sources, "deterministic"))
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), np.uint8)).save(photo)
+    for extension in MODEL_EXTENSIONS:
+        result = run_script("translate.py", tmp_path / f"g{extension}", photo, "-o",
+                            tmp_path / f"from{extension}.png", "--deterministic")
+        assert result.returncode == 0, result.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "from.keras.png")),
+                          np.asarray(Image.open(tmp_path / "from.h5.png")))

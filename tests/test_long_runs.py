@@ -1,23 +1,28 @@
 """Training as the paper trains: schedule, jitter, batches, folders, checkpoints and resume."""
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import h5py
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import ROOT, run_script
-from pix2pix.training.checkpoint import load_checkpoint
+from pix2pix.training import checkpoint
+from pix2pix.training.checkpoint import load_checkpoint, save_checkpoint
 from pix2pix.data.datasets import PairArrays, PairFolder, iterate_batches, load_batch, random_jitter
 from pix2pix.model.gan import define_gan
 from pix2pix.inference.generator import load_generator
-from pix2pix.model.networks import define_discriminator, define_generator
+from pix2pix.model.networks import PATCH_LAYERS, define_discriminator, define_generator
 from pix2pix.data.prepare import combine_folders
 from pix2pix.data.synthetic import synthetic_dataset
+from pix2pix.errors import Pix2PixError
 from pix2pix.training.config import RunConfig
 from pix2pix.training.loop import learning_rate, train
 
@@ -78,8 +83,8 @@ def test_large_image_sizes_build(size):
     assert d.output_shape == (None, size // 8 - 2, size // 8 - 2, 1)
 
 
-def build(shape=(32, 32, 3)):
-    g, d = define_generator(shape), define_discriminator(shape)
+def build(shape=(32, 32, 3), width=64):
+    g, d = define_generator(shape, ngf=width), define_discriminator(shape, ndf=width)
     return define_gan(g, d)
 
 
@@ -120,8 +125,113 @@ def test_resume_continues_exactly(tmp_path):
 def test_checkpoint_refuses_other_networks(tmp_path):
     dataset = PairArrays(*synthetic_dataset(2, 32, seed=0))
     train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path)))
-    with pytest.raises(Exception, match="different networks"):
+    with pytest.raises(Pix2PixError, match=r"different networks \(generator/encoder_5_norm/gamma "
+                                           r"is missing\)"):
         load_checkpoint(str(tmp_path / "checkpoint.h5"), build((64, 64, 3)))
+
+
+def positional_checkpoint(path, gan_model, state):
+    """A checkpoint as the code before keys wrote it: each group's variables by position."""
+    with h5py.File(path, "w") as f:
+        for name in ("discriminator", "generator", "d_optimizer", "g_optimizer"):
+            group = f.create_group(name)
+            for i, v in enumerate(getattr(gan_model, name).variables):
+                group.create_dataset(str(i), data=keras.ops.convert_to_numpy(v))
+        f.attrs["state"] = state
+
+
+def run_variables(gan_model):
+    """Every variable of a run, by group and key (generator/encoder_2_norm/gamma)."""
+    return {f"{group}/{key}": keras.ops.convert_to_numpy(v)
+            for group, variables in checkpoint.variable_groups(gan_model).items()
+            for key, v in variables}
+
+
+@pytest.mark.slow
+def test_a_positional_checkpoint_resumes_as_a_keyed_one(tmp_path):
+    dataset = PairArrays(*synthetic_dataset(4, 64, seed=0))  # 64x64: G has a dropout layer
+    gan = build((64, 64, 3), width=8)
+    train(gan, dataset, RunConfig(epochs=1, out=str(tmp_path / "keyed"), seed=5))
+    shutil.copytree(tmp_path / "keyed", tmp_path / "positional")
+    with h5py.File(tmp_path / "keyed" / "checkpoint.h5", "r") as f:
+        assert f["generator/decoder_2_dropout/seed_generator_state"].shape == (2,)
+        state = f.attrs["state"]
+    positional_checkpoint(tmp_path / "positional" / "checkpoint.h5", gan, state)
+    resumed = {}
+    for init, layout in enumerate(("keyed", "positional")):
+        keras.utils.set_random_seed(init)  # each a new process, initialised differently
+        gan = build((64, 64, 3), width=8)
+        train(gan, dataset, RunConfig(epochs=2, out=str(tmp_path / layout), seed=5), resume=True)
+        resumed[layout] = run_variables(gan)
+    keyed, positional = resumed["keyed"], resumed["positional"]
+    assert keyed.keys() == positional.keys()
+    assert all(np.array_equal(keyed[k], positional[k]) for k in keyed)
+
+
+@pytest.mark.slow
+def test_a_checkpoint_keyed_otherwise_is_refused_in_one_line(tmp_path, tiny_npz):
+    out = tmp_path / "run"
+    result = run_script("train.py", tiny_npz, "--epochs", 1, "--out", out, "--ngf", 8, "--ndf", 8)
+    assert result.returncode == 0, result.stderr
+    path = out / "checkpoint.h5"
+    with h5py.File(path, "a") as f:
+        f["generator"].move("encoder_2_norm/gamma", "encoder_2_norm/weight")
+    result = run_script("train.py", tiny_npz, "--epochs", 2, "--out", out, "--resume")
+    assert result.returncode == 1
+    assert result.stderr == (f"train.py: error: {path}: a checkpoint of different networks "
+                             f"(generator/encoder_2_norm/gamma is missing)\n")
+    with h5py.File(path, "a") as f:
+        f["generator"].move("encoder_2_norm/weight", "encoder_2_norm/gamma")
+        f["d_optimizer/layer_9_kernel_momentum"] = np.zeros(3)
+    with pytest.raises(Pix2PixError) as e:
+        load_checkpoint(str(path), build(width=8))
+    assert str(e.value) == (f"{path}: a checkpoint of different networks "
+                            f"(d_optimizer/layer_9_kernel_momentum is not in these networks)")
+
+
+@pytest.mark.parametrize("patch", sorted(PATCH_LAYERS))
+def test_checkpoint_keys_are_unique_and_the_same_in_every_build(patch):
+    def keys():  # Keras's own paths number some owners by how many were made before
+        shape = (256, 256, 3)  # G with dropout layers; room for the 286x286 PatchGAN
+        gan = define_gan(define_generator(shape, ngf=8),
+                         define_discriminator(shape, ndf=8, patch=patch))
+        return {group: [key for key, _ in variables]
+                for group, variables in checkpoint.variable_groups(gan).items()}
+    first = keys()
+    assert keys() == first
+    assert all(len(set(group)) == len(group) for group in first.values())
+    assert "decoder_2_dropout/seed_generator_state" in first["generator"]
+
+
+def beta_before_gamma(variables):
+    """The same (key, variable) pairs, each BatchNorm's beta moved before its gamma: the two have
+    one shape, so by position each would take the other's values."""
+    variables = list(variables)
+    for i in [i for i, (key, _) in enumerate(variables) if key.endswith("/gamma")]:
+        variables[i], variables[i + 1] = variables[i + 1], variables[i]
+    return variables
+
+
+@pytest.mark.slow
+def test_checkpoints_load_by_key_whatever_the_order_of_the_variables(tmp_path, monkeypatch):
+    gan = build(width=8)
+    gan.train_on_batch(*load_batch(PairArrays(*synthetic_dataset(1, 32, seed=0)), [0]))
+    saved = run_variables(gan)
+    save_checkpoint(str(tmp_path / "keyed.h5"), gan, {"step": 1})
+    positional_checkpoint(tmp_path / "positional.h5", gan, json.dumps({"step": 1}))
+    groups = checkpoint.variable_groups
+    monkeypatch.setattr(checkpoint, "variable_groups", lambda gan_model: {
+        name: beta_before_gamma(variables) for name, variables in groups(gan_model).items()})
+    loaded = {}
+    for layout in ("keyed", "positional"):
+        other = build(width=8)
+        assert load_checkpoint(str(tmp_path / f"{layout}.h5"), other) == {"step": 1}
+        loaded[layout] = run_variables(other)
+    assert all(np.array_equal(saved[k], loaded["keyed"][k]) for k in saved)
+    # By position, the same reordering swaps them silently.
+    gamma, beta = "generator/encoder_2_norm/gamma", "generator/encoder_2_norm/beta"
+    assert not np.array_equal(saved[gamma], saved[beta])
+    assert np.array_equal(loaded["positional"][gamma], saved[beta])
 
 
 @pytest.mark.slow

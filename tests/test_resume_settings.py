@@ -43,8 +43,16 @@ def stop_during_step(monkeypatch, step):
 
 
 def checkpoint_arrays(path):
+    """Every array of a checkpoint, by its name (generator/encoder_2_norm/gamma)."""
+    arrays = {}
+
+    def keep(name, item):
+        if isinstance(item, h5py.Dataset):
+            arrays[name] = np.asarray(item)
+
     with h5py.File(path, "r") as f:
-        return {f"{g}/{i}": np.asarray(f[g][i]) for g in f for i in f[g]}
+        f.visititems(keep)
+    return arrays
 
 
 def refused(result, *words):

@@ -3,6 +3,8 @@ import functools
 import json
 import logging
 import os
+import zipfile
+import zlib
 
 import h5py
 import numpy as np
@@ -15,37 +17,59 @@ from pix2pix.model.layers import BatchNorm  # noqa: F401  (registers the layer f
 from pix2pix.storage import atomic_path
 
 
-def save_generator(g_model, path, config):
-    """Save the generator as H5, atomically, with its training configuration in the file.
+MODEL_EXTENSIONS = (".h5", ".keras")  # H5, the default, and Keras 3's own format (a zip)
+CONFIG_MEMBER = "pix2pix_config.json"  # the configuration's member in a .keras zip
 
-    `config` (image size, direction, dataset, step, ...) is stored as a JSON attribute, so the
-    tools that load the model later need no flags to match how it was trained.
+
+def model_format(path):
+    """The extension of a model file, one of MODEL_EXTENSIONS; any other is refused."""
+    extension = os.path.splitext(path)[1]  # as Keras reads it: .H5 is not .h5
+    if extension not in MODEL_EXTENSIONS:
+        raise Pix2PixError(f"{path}: unsupported model file type; use one of "
+                           f"{', '.join(MODEL_EXTENSIONS)}")
+    return extension
+
+
+def save_generator(g_model, path, config):
+    """Save the generator as H5 or, for a path ending in .keras, in Keras 3's format, atomically,
+    with its training configuration in the file.
+
+    `config` (image size, direction, dataset, step, ...) is stored as JSON, an attribute of the
+    H5 file or a member of the .keras zip, so the tools that load the model later need no flags
+    to match how it was trained.
     """
+    keras_zip = model_format(path) == ".keras"
     with atomic_path(path) as tmp:
-        absl_log = logging.getLogger("absl")  # Keras calls H5 "legacy"; it is our promised format
-        level = absl_log.level
-        absl_log.setLevel(logging.ERROR)
-        try:
+        if keras_zip:
             g_model.save(tmp)
-        finally:
-            absl_log.setLevel(level)
-        with h5py.File(tmp, "a") as f:
-            f.attrs["pix2pix_config"] = json.dumps(config)
+            with zipfile.ZipFile(tmp, "a") as archive:
+                archive.writestr(CONFIG_MEMBER, json.dumps(config))
+        else:
+            save_h5(g_model, tmp)
+            with h5py.File(tmp, "a") as f:
+                f.attrs["pix2pix_config"] = json.dumps(config)
+
+
+def save_h5(g_model, path):
+    """`g_model.save` to an H5 `path`, without Keras's warning that H5 is its legacy format."""
+    absl_log = logging.getLogger("absl")  # it is our promised format
+    level = absl_log.level
+    absl_log.setLevel(logging.ERROR)
+    try:
+        g_model.save(path)
+    finally:
+        absl_log.setLevel(level)
 
 
 def load_generator(path):
     """Load a generator saved by `save_generator`: returns (model, config)."""
     if not os.path.isfile(path):
         raise Pix2PixError(f"{path}: no such model file")
+    read_config = keras_zip_config if model_format(path) == ".keras" else h5_config
+    if not os.access(path, os.R_OK):
+        raise Pix2PixError(f"{path}: cannot be read (permission denied)")
     try:
-        with h5py.File(path, "r") as f:
-            if "model_config" not in f.attrs:
-                raise Pix2PixError(f"{path}: not a Keras model (no model in this H5 file)")
-            config = json.loads(f.attrs.get("pix2pix_config", "{}"))
-    except PermissionError:
-        raise Pix2PixError(f"{path}: cannot be read (permission denied)") from None
-    except OSError:
-        raise Pix2PixError(f"{path}: not an H5 model file") from None
+        config = json.loads(read_config(path))
     except ValueError:
         config = None
     if not isinstance(config, dict):
@@ -59,6 +83,29 @@ def load_generator(path):
         raise Pix2PixError(f"{path}: not a pix2pix generator (inputs {shape}, outputs "
                            f"{model.output_shape}); was a discriminator given?")
     return model, config
+
+
+def h5_config(path):
+    """The pix2pix configuration (JSON) of the H5 model file at `path`, "{}" if it has none."""
+    try:
+        with h5py.File(path, "r") as f:
+            if "model_config" not in f.attrs:
+                raise Pix2PixError(f"{path}: not a Keras model (no model in this H5 file)")
+            return f.attrs.get("pix2pix_config", "{}")
+    except OSError:
+        raise Pix2PixError(f"{path}: not an H5 model file") from None
+
+
+def keras_zip_config(path):
+    """The pix2pix configuration (JSON) of the .keras model file at `path`, "{}" if it has none."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.namelist()
+            if "config.json" not in members:
+                raise Pix2PixError(f"{path}: not a Keras model (no model in this zip file)")
+            return archive.read(CONFIG_MEMBER) if CONFIG_MEMBER in members else "{}"
+    except (zipfile.BadZipFile, zlib.error) as e:
+        raise Pix2PixError(f"{path}: not a .keras model file, or a damaged one ({e})") from None
 
 
 def check_fits(g_model, image_shape, source):

@@ -5,6 +5,12 @@ optimizers' states (Adam's moments and step counts), and the loop's own state as
 step, learning-rate schedule, random generator state, the current epoch's order, and the run's
 settings: dataset, batch size, jitter, widths, ...). It is written to a temporary file and renamed,
 so the previous checkpoint stays until the new one is complete.
+
+Each variable is stored under its group and its key (generator/encoder_2_norm/gamma,
+g_optimizer/encoder_1_kernel_momentum) and loaded by key, so a change in the order of the
+variables (same-shaped BatchNorm ones above all) cannot swap them; different keys are refused.
+Checkpoints written before keys hold each group's variables by position (generator/0,
+generator/1, ...): they still load, by position, in the order of Keras's `variables`.
 """
 import json
 import os
@@ -18,15 +24,30 @@ from pix2pix.storage import atomic_path
 
 
 CHECKPOINT_NAME = "checkpoint.h5"
+KEYED = "keyed"  # the `layout` attribute of a checkpoint keyed by variable; older ones have none
 
 
 def variable_groups(gan_model):
-    """The variables of a run, by group: `variables`, not `weights`, to include the dropout
-    layers' random seed states."""
-    return {"discriminator": gan_model.discriminator.variables,
-            "generator": gan_model.generator.variables,
-            "d_optimizer": gan_model.d_optimizer.variables,
-            "g_optimizer": gan_model.g_optimizer.variables}
+    """The variables of a run by group, each a list of (key, variable) in the order of Keras's
+    `variables`: `variables`, not `weights`, to include the dropout layers' random seed states."""
+    return {"discriminator": network_variables(gan_model.discriminator),
+            "generator": network_variables(gan_model.generator),
+            "d_optimizer": optimizer_variables(gan_model.d_optimizer),
+            "g_optimizer": optimizer_variables(gan_model.g_optimizer)}
+
+
+def network_variables(model):
+    """A network's variables keyed by their layer's name and their own (encoder_2_norm/gamma),
+    which networks.py sets. Keras's `path` is the same for all but dropout's seed states, whose
+    path numbers the seed generators made before in the process (seed_generator_3/...)."""
+    return [(f"{layer.name}/{v.name}", v) for layer in model.layers for v in layer.variables]
+
+
+def optimizer_variables(optimizer):
+    """An optimizer's variables keyed by their names (iteration, encoder_1_kernel_momentum): their
+    `path` less the optimizer's own name, which numbers the optimizers made before in the process
+    (py_torch_adam_1/...)."""
+    return [(v.name, v) for v in optimizer.variables]
 
 
 def save_checkpoint(path, gan_model, state):
@@ -34,8 +55,9 @@ def save_checkpoint(path, gan_model, state):
         with h5py.File(tmp, "w") as f:
             for group_name, variables in variable_groups(gan_model).items():
                 group = f.create_group(group_name)
-                for i, v in enumerate(variables):
-                    group.create_dataset(str(i), data=keras.ops.convert_to_numpy(v))
+                for key, v in variables:
+                    group.create_dataset(key, data=keras.ops.convert_to_numpy(v))
+            f.attrs["layout"] = KEYED
             f.attrs["state"] = json.dumps(state)
 
 
@@ -43,21 +65,47 @@ def load_checkpoint(path, gan_model):
     """Restore a run's variables from `path` into freshly built models; returns the loop state."""
     try:
         with h5py.File(path, "r") as f:
+            stored = stored_by_key if f.attrs.get("layout") == KEYED else stored_by_position
             for group_name, variables in variable_groups(gan_model).items():
-                group = f[group_name]
-                if len(group) != len(variables):
-                    raise Pix2PixError(f"{path}: a checkpoint of different networks "
-                                       f"({group_name}: {len(group)} variables, expected "
-                                       f"{len(variables)})")
-                for i, v in enumerate(variables):
-                    value = np.asarray(group[str(i)])
+                arrays = stored(f[group_name], [key for key, _ in variables], path)
+                for (key, v), array in zip(variables, arrays):
+                    value = np.asarray(array)
                     if value.shape != tuple(v.shape):
-                        raise Pix2PixError(f"{path}: a checkpoint of different networks "
-                                           f"({v.path}: {value.shape}, expected {tuple(v.shape)})")
+                        raise different_networks(path, f"{group_name}/{key}: {value.shape}, "
+                                                       f"expected {tuple(v.shape)}")
                     v.assign(value)
             return json.loads(f.attrs["state"])
     except (OSError, KeyError) as e:
         raise Pix2PixError(f"{path}: not a readable checkpoint ({e})") from None
+
+
+def stored_by_key(group, keys, path):
+    """The arrays of the H5 `group` for `keys`, in their order; unless the group holds exactly
+    those keys, refused with the first one missing or not expected."""
+    names = []
+    group.visit(names.append)  # every name below the group (append's None goes on visiting)
+    stored = {name for name in names if isinstance(group[name], h5py.Dataset)}
+    missing = [key for key in keys if key not in stored]
+    if missing:
+        raise different_networks(path, f"{group.name[1:]}/{missing[0]} is missing")
+    unexpected = sorted(stored - set(keys))
+    if unexpected:
+        raise different_networks(path, f"{group.name[1:]}/{unexpected[0]} is not in these "
+                                       f"networks")
+    return [group[key] for key in keys]
+
+
+def stored_by_position(group, keys, path):
+    """The arrays of `group` for `keys`, by position, as checkpoints written before keys hold
+    them."""
+    if len(group) != len(keys):
+        raise different_networks(path, f"{group.name[1:]}: {len(group)} variables, expected "
+                                       f"{len(keys)}")
+    return [group[str(i)] for i in range(len(keys))]
+
+
+def different_networks(path, what):
+    return Pix2PixError(f"{path}: a checkpoint of different networks ({what})")
 
 
 def read_settings(path):
