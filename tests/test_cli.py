@@ -11,7 +11,8 @@ from pix2pix.data.datasets import read_npz
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.generator import (MODEL_EXTENSIONS, load_generator, save_generator,
                                          translate_images)
-from pix2pix.model.networks import PRECISIONS, BatchNorm, define_generator, set_precision
+from pix2pix.model.layers import BatchNorm
+from pix2pix.model.networks import PRECISIONS, define_generator, set_precision
 
 
 @pytest.mark.slow

@@ -126,7 +126,9 @@ def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, 
     assert settings == {"dataset": os.path.realpath(tiny_npz), "size": 32, "pairs": 8,
                         "reverse": False, "batch_size": 2, "epochs": 2, "decay_epochs": 0,
                         "jitter": False, "patch": 16, "precision": "float32", "lambda_l1": 50.0,
-                        "ngf": 8, "ndf": 8, "distribute": "none"}
+                        "ngf": 8, "ndf": 8, "distribute": "none", "netG": "unet",
+                        "norm": "batch", "dropout": True, "gan_mode": "vanilla", "gan": True,
+                        "conditional": True, "lr": 2e-4, "beta1": 0.5}
     before = checkpoint.read_bytes()
 
     # Flags that would change the run half-way are refused, one line each, nothing touched.

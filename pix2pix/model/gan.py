@@ -9,9 +9,9 @@ training loop (their `optimize_parameters`), compiled into a single TensorFlow g
 
 which is the paper's objective  G* = arg min_G max_D  L_cGAN(G, D) + lambda * L_L1(G).
 The authors' other objectives: "lsgan" puts the squared error (D(.) - label)^2 where BCE stands
-(Mao et al. 2017), and without a GAN term (`gan_mode=None`, the paper's "L1" rows) G learns
-from the L1 term alone and D is not trained (its losses are reported as 0). An unconditional D
-(the paper's "GAN" rows) is built to ignore the source (pix2pix/model/networks.py).
+(Mao et al. 2017); `L1Only`, the paper's "L1" rows, trains G on the L1 term alone and never D
+(its losses are reported as 0). An unconditional D (the paper's "GAN" rows) is built to ignore
+the source (pix2pix/model/networks.py).
 train.py runs the step through `distributed_step` (pix2pix/training/distribute.py), on one
 device or several; on one, `train_on_batch` runs it too.
 """
@@ -20,7 +20,6 @@ from pix2pix.model.pytorch_adam import BETA_1, LEARNING_RATE, PyTorchAdam
 
 
 LAMBDA_L1 = 100.0  # weight of the L1 term
-GAN_MODES = ("vanilla", "lsgan")
 
 
 class Pix2Pix(keras.Model):
@@ -30,9 +29,9 @@ class Pix2Pix(keras.Model):
     def __init__(self, generator, discriminator, lambda_l1=LAMBDA_L1, gan_mode="vanilla",
                  **kwargs):
         super().__init__(name="gan", **kwargs)
-        if gan_mode not in (*GAN_MODES, None):
-            raise ValueError(f"gan_mode must be one of {', '.join(GAN_MODES)} or None, "
-                             f"got {gan_mode!r}")
+        if gan_mode not in GAN_LOSSES:
+            raise ValueError(f"gan_mode must be one of {', '.join(GAN_LOSSES)}, got "
+                             f"{gan_mode!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.lambda_l1 = lambda_l1
@@ -65,29 +64,33 @@ class Pix2Pix(keras.Model):
     def update_discriminator(self, source, target, generated):
         """D learns to tell the real pair (label 1) from the generated one (0). Each pair goes
         through D in its own call, so each is normalized with its own statistics."""
-        if self.gan_mode is None:
-            return tf.constant(0.0), tf.constant(0.0)
-        D, loss = self.discriminator, self.gan_loss
+        D = self.discriminator
         with tf.GradientTape() as d_tape:
-            d_fake = loss(D([source, generated], training=True), 0.0)
-            d_real = loss(D([source, target], training=True), 1.0)
+            d_fake = self.gan_loss(D([source, generated], training=True), 0.0)
+            d_real = self.gan_loss(D([source, target], training=True), 1.0)
             d_loss = 0.5 * (d_fake + d_real)
         descend(self.d_optimizer, d_tape, d_loss, D)
         return d_real, d_fake
 
     def generator_losses(self, source, target, generated):
         """G learns to make D answer "real", and to stay near the target in L1."""
-        g_l1 = keras.ops.mean(keras.ops.abs(target - generated))
-        if self.gan_mode is None:
-            return tf.constant(0.0), g_l1, self.lambda_l1 * g_l1
         g_gan = self.gan_loss(self.discriminator([source, generated], training=True), 1.0)
+        g_l1 = keras.ops.mean(keras.ops.abs(target - generated))
         return g_gan, g_l1, g_gan + self.lambda_l1 * g_l1
 
     def gan_loss(self, decisions, label):
-        """How far D's decisions are from `label`: BCE of the logits, or lsgan's squared error."""
-        if self.gan_mode == "lsgan":
-            return keras.ops.mean(keras.ops.square(decisions - label))
-        return bce(decisions, label)
+        return GAN_LOSSES[self.gan_mode](decisions, label)
+
+
+class L1Only(Pix2Pix):
+    """The paper's "L1" rows: G learns from the L1 term alone, and D is never trained."""
+
+    def update_discriminator(self, source, target, generated):
+        return tf.constant(0.0), tf.constant(0.0)
+
+    def generator_losses(self, source, target, generated):
+        g_l1 = keras.ops.mean(keras.ops.abs(target - generated))
+        return tf.constant(0.0), g_l1, self.lambda_l1 * g_l1
 
 
 def descend(optimizer, tape, loss, network):
@@ -105,10 +108,21 @@ def bce(logits, label):
     return keras.ops.mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
 
 
+def squared_error(decisions, label):
+    """lsgan's loss: the mean squared distance of D's decisions from one label."""
+    return keras.ops.mean(keras.ops.square(decisions - label))
+
+
+# How far D's decisions are from a label, for each --gan-mode.
+GAN_LOSSES = {"vanilla": bce, "lsgan": squared_error}
+
+
 def define_gan(g_model, d_model, lambda_l1=LAMBDA_L1, gan_mode="vanilla",
                learning_rate=LEARNING_RATE, beta_1=BETA_1):
-    """The composite model that trains both networks, compiled with one Adam each."""
-    model = Pix2Pix(g_model, d_model, lambda_l1, gan_mode)
+    """The composite model that trains both networks, compiled with one Adam each; without a
+    `gan_mode` (None), the paper's L1 alone."""
+    model = (L1Only if gan_mode is None else Pix2Pix)(g_model, d_model, lambda_l1,
+                                                      gan_mode or "vanilla")
     model.compile(d_optimizer=PyTorchAdam(learning_rate, beta_1),
                   g_optimizer=PyTorchAdam(learning_rate, beta_1))
     return model

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 from pix2pix.errors import Pix2PixError
-from pix2pix.model.gan import GAN_MODES, LAMBDA_L1
+from pix2pix.model.gan import GAN_LOSSES, LAMBDA_L1
 from pix2pix.model.layers import NORMS
 from pix2pix.model.networks import GENERATORS, PATCH_LAYERS, PRECISIONS
 from pix2pix.model.pytorch_adam import BETA_1, LEARNING_RATE
@@ -51,7 +51,7 @@ class RunConfig:
     dropout: bool = setting(True, "train G without its dropout (then the paper's mode "
                             "translates deterministically)", flag="--no-dropout")
     gan_mode: str = setting("vanilla", "the GAN loss: vanilla (the paper's cross-entropy) or "
-                            "lsgan (least squares)", choices=GAN_MODES)
+                            "lsgan (least squares)", choices=list(GAN_LOSSES))
     gan: bool = setting(True, "no GAN term: G learns from L1 alone and D is not trained (the "
                         "paper's L1 rows)", flag="--no-gan")
     conditional: bool = setting(True, "D sees the target image alone, not the source beside it "

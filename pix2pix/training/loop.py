@@ -17,6 +17,7 @@ from pix2pix.errors import Pix2PixError
 from pix2pix.inference.generator import save_generator, translate_images, translate_uint8
 from pix2pix.inference.metrics import evaluate_answers
 from pix2pix.inference.plotting import plot_translations
+from pix2pix.model.gan import L1Only
 from pix2pix.model.pytorch_adam import LEARNING_RATE
 from pix2pix.storage import remove_leftovers
 from pix2pix.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -148,7 +149,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     samples, val = held_out(val, dataset)
     logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
-                   config.sample_every, write=chief, watch=gan_model.gan_mode is not None)
+                   config.sample_every, write=chief, watch=not isinstance(gan_model, L1Only))
 
     def checkpoint():
         if chief:
