@@ -13,8 +13,10 @@ from PIL import Image
 
 from conftest import run_script
 from pix2pix.errors import Pix2PixError
+from pix2pix.inference.fullsize import generator_for_shape
 from pix2pix.inference.generator import load_generator, translate_images
 from pix2pix.authors.pretrained import pretrained_generator
+from pix2pix.data.images import scale_images, unscale_images
 from pix2pix.data.prepare import save_dataset
 from pix2pix.data.synthetic import synthetic_dataset
 
@@ -111,3 +113,33 @@ def test_evaluate_with_a_pretrained_name_reads_its_direction(tmp_path, model_ser
     report = json.loads((tmp_path / "scores.json").read_text())
     assert report["reverse"] is True and report["pairs"] == 2
     assert report["model"] == os.path.join("models", "pretrained", "map2sat.h5")
+
+
+def test_horse2zebra_is_a_cyclegan_resnet_and_translates_a_full_width_file(tmp_path,
+                                                                            model_server):
+    """A CycleGAN generator (ResNet, instance norm; here the fixture of that structure, served
+    as horse2zebra.pth) converts and translates a 302x200 photo at its own size as the
+    authors' network does: the converted network reproduces theirs (the fixture's outputs),
+    and the file's translation is that network's output on the photo, reflect-padded to 304x200
+    (4 must divide each side) and cropped back."""
+    shutil.copy(os.path.join(FIXTURES, "resnet_9blocks_64_ngf4_instance_oldkeys.pth"),
+                tmp_path / "server" / "horse2zebra.pth")
+    photo = np.random.default_rng(0).integers(0, 256, (200, 302, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "horse.png")
+    result = run_script("translate.py", "--pretrained", "horse2zebra", "horse.png", "--full-size",
+                        "-o", "zebra.png", "--mode", "eval", "--base-url", model_server,
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    g_model, config = load_generator(str(tmp_path / "models" / "pretrained" / "horse2zebra.h5"))
+    assert (config["netG"], config["norm"], config["pretrained"]) == \
+        ("resnet_9blocks", "instance", "horse2zebra")
+    assert "CycleGAN" in config["translates"] and config["source"].endswith("/horse2zebra.pth")
+    io = np.load(os.path.join(FIXTURES, "resnet_9blocks_64_ngf4_instance_oldkeys_io.npz"))
+    shaped = generator_for_shape(g_model, 64, 64)
+    np.testing.assert_allclose(translate_images(shaped, io["x"], "eval"), io["y"], atol=1e-5)
+    padded = np.pad(photo, ((0, 0), (1, 1), (0, 0)), mode="reflect")
+    expected = translate_images(generator_for_shape(g_model, 200, 304),
+                                scale_images(padded[np.newaxis]), "eval")[0][:, 1:303]
+    zebra = np.asarray(Image.open(tmp_path / "zebra.png"))
+    assert zebra.shape == photo.shape
+    assert np.abs(zebra.astype(int) - unscale_images(expected).astype(int)).max() <= 1
