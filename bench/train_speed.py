@@ -60,12 +60,13 @@ def forward_gflop(model):
     return total / 1e9
 
 
-def measure(size, precision, warmup, steps):
+def measure(size, precision, warmup, steps, netG="unet", norm="batch"):
     """Seconds per step of this project's step, and the step's GFLOP."""
     keras.utils.set_random_seed(0)
     set_precision(precision)
     shape = (size, size, 3)
-    g_model, d_model = define_generator(shape), define_discriminator(shape)
+    g_model = define_generator(shape, netG=netG, norm=norm)
+    d_model = define_discriminator(shape, norm=norm)
     gan_model = define_gan(g_model, d_model)
     step = distributed_step(gan_model, make_strategy())
     rng = np.random.default_rng(0)
