@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import run_process, run_script
-from pix2pix.inference.export import EXTENSIONS, inference_model
+from pix2pix.inference.export import EXTENSIONS, export_generator, float32_copy, inference_model
 from pix2pix.inference.generator import load_generator, save_generator, translate_images
-from pix2pix.model.networks import define_generator
 from pix2pix.model.layers import BatchNorm
+from pix2pix.model.networks import define_generator, set_precision
 
 TOLERANCE = 1e-4
 
@@ -104,6 +104,24 @@ def test_exported_model_translates_as_translate_images(model_file, images, expec
     difference = np.abs(out - expected[mode]).max()
     print(f"{fmt} {mode}: largest difference {difference:.2e}")
     assert difference < TOLERANCE
+
+
+def test_paper_mode_is_not_exported(model_file, tmp_path):
+    g_model, _ = load_generator(str(model_file))
+    with pytest.raises(ValueError, match="deterministic, eval, got 'paper'"):
+        export_generator(g_model, str(tmp_path / "g"), "saved_model", "paper")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_bfloat16_generator_is_exported_in_float32():
+    """ONNX export requires float32 throughout: the copy computes in float32, same weights."""
+    set_precision("bfloat16")
+    g_model = define_generator((32, 32, 3))
+    set_precision("float32")  # as export.py runs: the loaded model keeps its layers' policy
+    copy = float32_copy(g_model)
+    assert "bfloat16" in {layer.compute_dtype for layer in g_model.layers}
+    assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
+    assert all(np.array_equal(a, b) for a, b in zip(g_model.get_weights(), copy.get_weights()))
 
 
 def test_existing_output_refused_without_overwrite(model_file, tmp_path):

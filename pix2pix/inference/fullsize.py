@@ -20,7 +20,7 @@ from pix2pix.errors import Pix2PixError
 from pix2pix.inference.generator import translate_images
 
 
-TILE_BATCH = 8  # tiles translated in one call in eval mode (paper modes go one at a time anyway)
+TILE_BATCH = 8  # tiles translated in one call, each with its own statistics in the paper's modes
 
 
 def generator_stride(g_model):

@@ -7,13 +7,12 @@ import zipfile
 import zlib
 
 import h5py
-import numpy as np
 
 from pix2pix.backend import keras, tf
 from pix2pix.data.images import scale_images, unscale_images
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.modes import MODES
-from pix2pix.model.layers import BatchNorm  # noqa: F401  (registers the layer for loading)
+from pix2pix.model.layers import AlwaysDropout, BatchNorm, ImageNorm
 from pix2pix.storage import atomic_path
 
 
@@ -116,49 +115,48 @@ def check_fits(g_model, image_shape, source):
                            f"the model, which translates {size}x{size} images")
 
 
-@functools.cache
-def compiled_generator(g_model, mode):
-    """G as one compiled TensorFlow graph that runs in `mode` (see `translate_images`).
+def inference_model(g_model, mode):
+    """G as a Keras model whose inference call (training=False) translates in `mode` (see
+    `translate_images`), for any batch size. It is a new graph through G's own layers, so it
+    shares their weights as they train on, and their precision, but for the layers that Keras's
+    inference call would run otherwise than the mode says: in the paper's two modes each
+    BatchNorm gives way to an `ImageNorm` of it (each image's own statistics, the moving averages
+    unused), and in "paper" each Dropout to an `AlwaysDropout` of the same rate."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
-    A traced graph keeps what it saw while it was traced: G frozen (so its BatchNorm layers
-    normalize with the batch's statistics and leave the moving averages alone) and, for
-    "deterministic", dropout's rate at 0 (Keras's Dropout then passes its input through).
-    The model is as it was before once the trace is done.
-    """
-    dropouts = [layer for layer in g_model.layers if isinstance(layer, keras.layers.Dropout)]
-    trainable, rates = g_model.trainable, [layer.rate for layer in dropouts]
-    generate = tf.function(lambda images: g_model(images, training=mode != "eval"))
-    g_model.trainable = False
-    if mode == "deterministic":
-        for layer in dropouts:
-            layer.rate = 0.0
-    try:
-        return generate.get_concrete_function(
-            tf.TensorSpec((None, *g_model.input_shape[1:]), tf.float32))
-    finally:
-        g_model.trainable = trainable
-        for layer, rate in zip(dropouts, rates):
-            layer.rate = rate
+    def layer_for_mode(layer):
+        if isinstance(layer, BatchNorm) and mode != "eval":
+            return ImageNorm(layer)
+        if isinstance(layer, keras.layers.Dropout) and mode == "paper":
+            return AlwaysDropout.from_config(layer.get_config())
+        return layer
+
+    return keras.models.clone_model(g_model, clone_function=layer_for_mode)
+
+
+@functools.cache
+def compiled_model(g_model, mode):
+    """`inference_model` as one TensorFlow graph, traced once for any batch size."""
+    model = inference_model(g_model, mode)
+    generate = tf.function(lambda images: model(images, training=False))
+    return generate.get_concrete_function(
+        tf.TensorSpec((None, *g_model.input_shape[1:]), tf.float32))
 
 
 def translate_images(g_model, sources, mode="paper"):
-    """Translate float images in [-1, 1]; no mode changes the model's weights.
+    """Translate float images in [-1, 1], a whole batch in one call of `inference_model`; no
+    mode changes the model's weights or BatchNorm's moving averages.
 
-    - "paper" (the default), as the paper does at test time: dropout on and BatchNorm's
-      statistics of each image, rather than the moving averages that `predict()` would use:
-      after batch-1 training those averages describe no single image well. So each image goes
-      through alone. Two calls give different images.
-    - "deterministic": the same without dropout, so a call always gives the same images.
-    - "eval": Keras's inference mode, BatchNorm's moving averages and no dropout, a whole batch
-      at once.
+    - "paper" (the default), as the paper does at test time: dropout on and BatchNorm with each
+      image's own statistics, rather than the moving averages that `predict()` would use: after
+      batch-1 training those averages describe no single image well. Two calls give different
+      images.
+    - "deterministic": the same without dropout, so a call always gives the same images, and a
+      batch of N images the same as N single images.
+    - "eval": Keras's inference mode, BatchNorm's moving averages and no dropout.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    generate = compiled_generator(g_model, mode)
-    sources = tf.constant(sources, tf.float32)
-    if mode == "eval":
-        return generate(sources).numpy()
-    return np.concatenate([generate(sources[i:i + 1]).numpy() for i in range(len(sources))])
+    return compiled_model(g_model, mode)(tf.constant(sources, tf.float32)).numpy()
 
 
 def translate_uint8(g_model, images, mode="paper"):

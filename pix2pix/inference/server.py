@@ -63,8 +63,7 @@ class Translator:
     def __init__(self, g_model, mode):
         self.g_model, self.mode = g_model, mode
         self.size = g_model.input_shape[1]
-        # One at a time: translate_images flips the model's flags (trainable, dropout rates) for
-        # the length of a call, and one decoded image may take hundreds of MB.
+        # One at a time: one decoded image may take hundreds of MB.
         self.lock = threading.Lock()
 
     def __call__(self, data, name):

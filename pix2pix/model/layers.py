@@ -8,6 +8,10 @@ none.
   Keras's GroupNormalization with one group per channel): the same in training and translation.
   What their FAQ recommends for several GPUs, and what CycleGAN's generators use.
 - "none": nothing.
+
+`ImageNorm` and `AlwaysDropout` stand in for BatchNorm and Dropout where the paper's modes of
+translation differ from Keras's inference call (pix2pix/inference/generator.py,
+`inference_model`).
 """
 from pix2pix.backend import keras, tf
 
@@ -72,6 +76,33 @@ class BatchNorm(keras.layers.BatchNormalization):
         x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
                                           scale=self.gamma, epsilon=self.epsilon)
         return keras.ops.cast(x, self.compute_dtype)
+
+
+class ImageNorm(keras.layers.Layer):
+    """`norm` (a BatchNorm) with each image's own statistics, whatever `training` says: the mean
+    and variance over height and width, per channel, of each image separately, as
+    `norm(x, training=True)` computes them for a batch of one image. So a batch of N images
+    translates as N single-image calls do. The scale and offset are `norm`'s own variables,
+    shared, not copied; its moving averages play no part."""
+
+    def __init__(self, norm, **kwargs):
+        super().__init__(name=norm.name, dtype=norm.dtype_policy, **kwargs)
+        self.gamma, self.beta, self.epsilon = norm.gamma, norm.beta, norm.epsilon
+
+    def call(self, x, mask=None):  # called as the graph called BatchNorm: with mask=None
+        x = keras.ops.cast(x, "float32")  # as BatchNorm computes, even under mixed precision
+        mean, variance = keras.ops.moments(x, axes=[1, 2], keepdims=True)
+        # The arithmetic of tf.nn.batch_normalization, which BatchNorm's call runs (its Keras op
+        # takes only one mean per channel, not one per image and channel).
+        scale = keras.ops.rsqrt(variance + self.epsilon) * self.gamma
+        return keras.ops.cast(x * scale + (self.beta - mean * scale), self.compute_dtype)
+
+
+class AlwaysDropout(keras.layers.Dropout):
+    """Dropout that drops in every call, inference too: the paper's noise at test time."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=True)
 
 
 def has_bias(norm):
