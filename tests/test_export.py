@@ -188,3 +188,37 @@ def test_wrong_extension_refused(model_file, tmp_path):
 def test_unknown_format_is_a_usage_error(model_file):
     result = run_script("export.py", model_file, "--format", "pt2")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def resnet_file(tmp_path_factory):
+    """The authors' ResNet generator (6 blocks, with dropout, BatchNorm with random statistics):
+    reflection padding and the cropped transposed convolutions must export too."""
+    rng = np.random.default_rng(3)
+    keras.utils.set_random_seed(3)
+    g_model = define_generator((32, 32, 3), ngf=4, netG="resnet_6blocks")
+    for layer in g_model.layers:
+        if isinstance(layer, BatchNorm):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n))
+            layer.beta.assign(rng.normal(0, 0.2, n))
+            layer.moving_mean.assign(rng.normal(0, 0.05, n))
+            layer.moving_variance.assign(rng.uniform(0.02, 0.2, n))
+    path = tmp_path_factory.mktemp("export") / "resnet.h5"
+    save_generator(g_model, str(path), {"image_size": 32, "netG": "resnet_6blocks"})
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["saved_model", "onnx", "tflite"])
+def test_an_exported_resnet_translates_as_translate_images(resnet_file, images, tmp_path, fmt):
+    g_model, _ = load_generator(str(resnet_file))
+    expected = {mode: translate_images(g_model, images, mode) for mode in ("deterministic", "eval")}
+    assert np.abs(expected["deterministic"] - expected["eval"]).max() > 0.1
+    for mode in ("deterministic", "eval"):
+        out_path = str(tmp_path / (mode + EXTENSIONS.get(fmt, "")))
+        result = run_script("export.py", resnet_file, "--format", fmt, "--mode", mode,
+                            "-o", out_path)
+        assert result.returncode == 0, result.stderr
+        out = RUNTIMES[fmt](out_path, images)
+        assert np.abs(out - expected[mode]).max() < TOLERANCE, mode

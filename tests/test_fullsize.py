@@ -206,3 +206,28 @@ def test_cli_full_size_is_not_for_datasets(model_h5, tiny_npz, tmp_path):
                         tmp_path / "plot.png")
     assert result.returncode == 1 and "--full-size" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.fixture(scope="module")
+def resnet32():
+    keras.utils.set_random_seed(0)
+    return define_generator((32, 32, 3), ngf=4, netG="resnet_6blocks", norm="instance")
+
+
+def test_a_resnet_translates_any_size_at_a_stride_of_4(resnet32):
+    """The ResNet downsamples twice: a 50x38 image is padded to 52x40 (not to 64x64, as a
+    32-pixel U-Net would need), translated, and cropped back; tiles blend as for a U-Net."""
+    assert generator_stride(resnet32) == 4
+    x = np.random.default_rng(6).uniform(-1, 1, (38, 50, 3)).astype(np.float32)
+    out = translate_full_size(resnet32, x, "eval")
+    padded, (top, left) = pad_to_multiple(x, 4)
+    assert padded.shape == (40, 52, 3)
+    direct = translate_images(generator_for_shape(resnet32, 40, 52), padded[np.newaxis], "eval")
+    np.testing.assert_allclose(out, direct[0, top:top + 38, left:left + 50], atol=1e-6)
+    # Each 40-pixel tile is normalized by its own statistics, so it differs from the whole;
+    # but far less than another image's translation does.
+    tiled = translate_full_size(resnet32, x, "eval", tile=40)
+    other = translate_full_size(resnet32, np.random.default_rng(7).uniform(
+        -1, 1, x.shape).astype(np.float32), "eval")
+    assert tiled.shape == x.shape
+    assert np.abs(tiled - out).mean() < 0.5 * np.abs(other - out).mean()
