@@ -4,11 +4,12 @@
 
 At 256x256 and 128x128, batch 1, float32, it times the reference step (bench/reference.py: the
 authors' networks and optimize_parameters() in PyTorch, in its own process) and then this
-project's step (`Pix2Pix.train_step` through `distributed_step`, as train.py runs it), one after the other, --rounds
-times, since this machine's speed drifts. It prints seconds per step, the ratio of ours to the
-reference's, and the fraction of the arithmetic floor reached: the step's GFLOP (counted from
-the networks: G forward once and backward twice over, D forward three times and backward four
-times over: twice for D's update, weights and inputs, and once into G) at the rate this
+project's step (`Pix2Pix.train_step` through `distributed_step`, as train.py runs it), one
+after the other, --rounds times, since this machine's speed drifts. It prints seconds per step,
+the ratio of ours to the reference's, and the fraction of the arithmetic floor reached: the
+step's GFLOP (counted from the networks: G forward once and backward twice over, D forward three
+times and backward four times over: twice for D's update, weights and inputs, and once into G)
+at the rate this
 machine's TensorFlow sustains on a large float32 matrix product, measured in the same run.
 Writes the table as JSON (bench/train_speed.json).
 """

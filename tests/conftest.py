@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 from pix2pix.data.prepare import save_dataset  # noqa: E402
 from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
 from pix2pix.inference.generator import save_generator  # noqa: E402
+from pix2pix.model.layers import BatchNorm  # noqa: E402
 from pix2pix.model.networks import define_generator  # noqa: E402
 
 
@@ -111,3 +112,14 @@ def generator_h5(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "model_000001.h5"
     save_generator(define_generator((32, 32, 3)), str(path), {"image_size": 32, "step": 1})
     return path
+
+
+def randomize_batchnorms(g, rng):
+    """Scales, offsets and moving averages unlike their initial values, so each mode shows."""
+    for layer in g.layers:
+        if isinstance(layer, BatchNorm):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n))
+            layer.beta.assign(rng.normal(0, 0.2, n))
+            layer.moving_mean.assign(rng.normal(0, 0.05, n))
+            layer.moving_variance.assign(rng.uniform(0.02, 0.2, n))

@@ -5,10 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_process, run_script
+from conftest import randomize_batchnorms, run_process, run_script
 from pix2pix.inference.export import EXTENSIONS, export_generator, float32_copy, inference_model
 from pix2pix.inference.generator import load_generator, save_generator, translate_images
-from pix2pix.model.layers import BatchNorm
 from pix2pix.model.networks import define_generator, set_precision
 
 TOLERANCE = 1e-4
@@ -21,13 +20,7 @@ def model_file(tmp_path_factory):
     rng = np.random.default_rng(1)
     keras.utils.set_random_seed(1)  # the same weights, and so the same differences, every run
     g_model = define_generator((32, 32, 3))
-    for layer in g_model.layers:
-        if isinstance(layer, BatchNorm):
-            n = layer.gamma.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n))
-            layer.beta.assign(rng.normal(0, 0.2, n))
-            layer.moving_mean.assign(rng.normal(0, 0.05, n))
-            layer.moving_variance.assign(rng.uniform(0.02, 0.2, n))
+    randomize_batchnorms(g_model, rng)
     path = tmp_path_factory.mktemp("export") / "g.h5"
     save_generator(g_model, str(path), {"size": 32})
     return path
@@ -197,13 +190,7 @@ def resnet_file(tmp_path_factory):
     rng = np.random.default_rng(3)
     keras.utils.set_random_seed(3)
     g_model = define_generator((32, 32, 3), ngf=4, netG="resnet_6blocks")
-    for layer in g_model.layers:
-        if isinstance(layer, BatchNorm):
-            n = layer.gamma.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n))
-            layer.beta.assign(rng.normal(0, 0.2, n))
-            layer.moving_mean.assign(rng.normal(0, 0.05, n))
-            layer.moving_variance.assign(rng.uniform(0.02, 0.2, n))
+    randomize_batchnorms(g_model, rng)
     path = tmp_path_factory.mktemp("export") / "resnet.h5"
     save_generator(g_model, str(path), {"image_size": 32, "netG": "resnet_6blocks"})
     return path

@@ -6,8 +6,9 @@ import pytest
 from PIL import Image
 
 from conftest import run_script
-from pix2pix.inference.fullsize import (blend_tiles, generator_for_shape, generator_stride, pad_to_multiple,
-                              tile_windows, translate_full_size, translate_full_size_uint8)
+from pix2pix.inference.fullsize import (blend_tiles, generator_for_shape, generator_stride,
+                                       pad_to_multiple, tile_windows, translate_full_size,
+                                       translate_full_size_uint8)
 from pix2pix.data.images import open_rgb
 from pix2pix.inference.generator import save_generator, translate_images
 from pix2pix.model.networks import define_generator

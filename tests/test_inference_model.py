@@ -4,22 +4,13 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import randomize_batchnorms
+
 from pix2pix.inference.generator import inference_model, translate_images
-from pix2pix.model.layers import AlwaysDropout, BatchNorm
+from pix2pix.model.layers import AlwaysDropout
 from pix2pix.model.networks import define_generator
 
 MODES = ("paper", "deterministic", "eval")
-
-
-def randomize_batchnorms(g, rng):
-    """Scales, offsets and moving averages unlike their initial values, so each mode shows."""
-    for layer in g.layers:
-        if isinstance(layer, BatchNorm):
-            n = layer.gamma.shape[0]
-            layer.gamma.assign(rng.uniform(0.5, 1.5, n))
-            layer.beta.assign(rng.normal(0, 0.2, n))
-            layer.moving_mean.assign(rng.normal(0, 0.05, n))
-            layer.moving_variance.assign(rng.uniform(0.02, 0.2, n))
 
 
 @pytest.fixture(scope="module")

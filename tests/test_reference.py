@@ -49,7 +49,8 @@ def test_discriminator_reproduces_the_authors_patchgan():
 
 def test_weights_of_another_network_are_refused():
     state = read_state_dict(fixture("unet_32_ngf8.pth"))
-    with pytest.raises(Pix2PixError, match="unet.pth: holds 17 modules with weights, the discriminator has 8"):
+    with pytest.raises(Pix2PixError,
+                       match="unet.pth: holds 17 modules with weights, the discriminator has 8"):
         load_reference_weights(define_discriminator((64, 64, 3), ndf=8), state, "unet.pth")
     with pytest.raises(Pix2PixError, match="module model.model.0 holds shapes"):
         load_reference_weights(define_generator((32, 32, 3), ngf=16), state, "unet.pth")

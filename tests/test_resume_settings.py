@@ -98,11 +98,11 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     assert settings == dict(RunConfig().recorded(), ngf=8, size=32, pairs=4, batch_size=1,
                             jitter=True, epochs=1, decay_epochs=0)
     with pytest.raises(Pix2PixError, match="--batch-size 2 contradicts the checkpoint's 1"):
-        training.train(build(), dataset, RunConfig(epochs=2, batch_size=2, out=str(tmp_path), ngf=8),
-                       resume=True)
+        training.train(build(), dataset,
+                       RunConfig(epochs=2, batch_size=2, out=str(tmp_path), ngf=8), resume=True)
     with pytest.raises(Pix2PixError, match="--no-jitter contradicts the checkpoint"):
-        training.train(build(), dataset, RunConfig(epochs=2, jitter=False, out=str(tmp_path), ngf=8),
-                       resume=True)
+        training.train(build(), dataset,
+                       RunConfig(epochs=2, jitter=False, out=str(tmp_path), ngf=8), resume=True)
     with pytest.raises(Pix2PixError, match="its run has pairs 4, this one 3"):
         training.train(build(), PairArrays(*synthetic_dataset(3, 32, seed=0)),
                        RunConfig(epochs=2, out=str(tmp_path), ngf=8), resume=True)
