@@ -9,9 +9,8 @@ after the other, --rounds times, since this machine's speed drifts. It prints se
 the ratio of ours to the reference's, and the fraction of the arithmetic floor reached: the
 step's GFLOP (counted from the networks: G forward once and backward twice over, D forward three
 times and backward four times over: twice for D's update, weights and inputs, and once into G)
-at the rate this
-machine's TensorFlow sustains on a large float32 matrix product, measured in the same run.
-Writes the table as JSON (bench/train_speed.json).
+at the rate this machine's TensorFlow sustains on a large float32 matrix product, measured in
+the same run. Writes the table as JSON (bench/train_speed.json).
 """
 import argparse
 import json
