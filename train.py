@@ -42,8 +42,8 @@ def main(args):
     elif args.resume:
         print(f"no checkpoint in {args.out}; starting a new run")
     if not (checkpoint or args.overwrite) and \
-            glob.glob(os.path.join(glob.escape(args.out), "model_*.h5")):
-        raise Pix2PixError(f"{args.out}: already holds trained models (model_*.h5); add "
+            glob.glob(os.path.join(glob.escape(args.out), "model_*.*")):
+        raise Pix2PixError(f"{args.out}: already holds trained models (model_*); add "
                            f"--resume to continue that run, --overwrite to train over it, or "
                            f"choose another --out")
     config = with_defaults(given)

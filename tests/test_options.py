@@ -62,3 +62,16 @@ def test_combinations_that_make_no_sense_are_refused_in_one_line(tmp_path, flags
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_generators_can_be_saved_as_keras_files(tmp_path, tiny_npz):
+    out = tmp_path / "run"
+    result = run_script("train.py", tiny_npz, *SMALL, "--model-format", "keras", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.glob("model_*")) == ["model_000008.keras"]
+    g_model, config = load_generator(str(out / "model_000008.keras"))
+    assert config["step"] == 8 and config["netG"] == "unet"
+    # An --out that holds .keras models is not trained over without --overwrite either.
+    again = run_script("train.py", tiny_npz, *SMALL, "--out", out)
+    assert again.returncode == 1 and "already holds trained models" in again.stderr

@@ -17,9 +17,9 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
+from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.generator import translate_uint8
-from pix2pix.model.networks import define_generator
 
 
 PSNR_CAP = 100.0
@@ -116,10 +116,10 @@ def baselines(g_model, targets, mode="paper"):
     """The answers compared, name -> function(uint8 sources) -> uint8 images.
 
     `model` is the generator; `source` copies the input as the answer; `untrained` is a freshly
-    initialised generator of the same shape; `mean target` answers every input with the mean of
-    the targets.
+    initialised generator of the same structure (U-Net or ResNet, widths, normalization);
+    `mean target` answers every input with the mean of the targets.
     """
-    untrained = define_generator(targets.shape[1:])
+    untrained = keras.models.clone_model(g_model)  # new layers, new initial weights
     mean_target = targets.mean(axis=0).round().astype(np.uint8)
     return {
         "model": lambda sources: translate_uint8(g_model, sources, mode),

@@ -77,6 +77,9 @@ class RunConfig:
     pairs: int = setting(None, "pairs in the dataset, as the loop counts them", flag=None)
     # How this invocation runs and reports: not recorded, free to change on --resume.
     out: str = setting("models", "output folder", recorded=False)
+    model_format: str = setting("h5", "the file format of the saved generators: H5 (the "
+                                "tutorial's) or Keras 3's native .keras", recorded=False,
+                                choices=("h5", "keras"))
     save_every: int = setting(10, "save the generator and a plot every N epochs", minimum=1,
                               recorded=False, metavar="N")
     checkpoint_every: int = setting(None, "save a full checkpoint every N steps (by default "

@@ -36,7 +36,7 @@ def learning_rate(epoch, n_epochs, decay_epochs, initial=LEARNING_RATE):
 
 
 def save_results(step, epoch, g_model, dataset, config, val, logs):
-    """Save the generator as models/model_<step>.h5 and a plot of a few translations of
+    """Save the generator as models/model_<step>.h5 (or .keras) and a plot of a few translations of
     training pairs (chosen by the step, so every worker draws the same numbers); with
     held-out pairs `val`, log their scores. Returns the model's path."""
     indices = np.random.default_rng(step).choice(len(dataset), min(N_SAMPLES, len(dataset)),
@@ -45,7 +45,7 @@ def save_results(step, epoch, g_model, dataset, config, val, logs):
     generated = translate_images(g_model, source)
     plot_path = os.path.join(config.out, f"plot_{step:06d}.png")
     plot_translations(*map(unscale_images, (source, generated, target)), plot_path)
-    model_path = os.path.join(config.out, f"model_{step:06d}.h5")
+    model_path = os.path.join(config.out, f"model_{step:06d}.{config.model_format}")
     save_generator(g_model, model_path, dict(config.model_config(), step=step, epoch=epoch))
     tqdm.write(f"epoch {epoch}: saved {model_path} and {plot_path}")
     if val is not None:
