@@ -235,7 +235,10 @@ def test_checkpoints_load_by_key_whatever_the_order_of_the_variables(tmp_path, m
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz, stop):
+    """Ctrl-C, or a scheduler's SIGTERM: the step finishes, a checkpoint is saved, and the same
+    command with --resume finishes the run."""
     out = tmp_path / "run"
     cmd = [sys.executable, os.path.join(ROOT, "train.py"), str(tiny_npz), "--epochs", "6",
            "--out", str(out), "--checkpoint-every", "2", "--save-every", "3", "--seed", "1"]
@@ -243,7 +246,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path, tiny_npz):
     deadline = time.time() + 120
     while not (out / "checkpoint.h5").exists() and time.time() < deadline:
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     out_text, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "continue with --resume" in out_text

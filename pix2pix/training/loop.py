@@ -55,24 +55,29 @@ def save_results(step, epoch, g_model, dataset, config, val, logs):
 
 
 class StopRequest:
-    """Turns the first Ctrl-C into a request to stop after the current step (so the final
-    checkpoint is a clean one); a second Ctrl-C interrupts at once."""
+    """Turns the first Ctrl-C, or the SIGTERM a scheduler sends before it stops or preempts a
+    job, into a request to stop after the current step (so the final checkpoint is a clean
+    one, and the same command with --resume continues); a second one interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
 
     def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self.handle)
+        self.previous = {s: signal.signal(s, self.handle) for s in self.SIGNALS}
         return self
 
     def handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        tqdm.write("stopping after this step (Ctrl-C again to stop at once)")
+        what = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        tqdm.write(f"{what}: stopping after this step ({what} again to stop at once)")
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self.previous)
+        for s, previous in self.previous.items():
+            signal.signal(s, previous)
 
 
 def start_state(checkpoint_path, gan_model, config, rng, resume):
