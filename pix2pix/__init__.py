@@ -1,6 +1,6 @@
 """pix2pix: image-to-image translation with conditional adversarial networks, in Keras 3.
 
-The package in layers, each importing only those below it (the contracts in setup.cfg):
+The package in layers, each importing only those below it (the contracts in .importlinter):
 
     cli                 the scripts' shared flags and their one-line errors
     training, authors   the training loop  |  the authors' files and published models
