@@ -7,8 +7,9 @@ The package in layers, each importing only those below it (the contracts in .imp
     inference           using a trained generator: translating, full size, export, page, scores
     model               the networks and the training step
     data                image files, datasets and batches, preparing them, the synthetic set
-    storage, errors     atomic writes  |  the errors a user can act on
-    backend             Keras and TensorFlow, imported quietly
+    storage             atomic writes
+    errors, backend     the errors a user can act on  |  Keras and TensorFlow, imported quietly
 
-Importing the package, or its data and authors layers, starts no TensorFlow.
+Importing the package, its data layer, the authors' file reader or the scripts' flags imports no
+TensorFlow (the second contract); importing TensorFlow starts no device (backend.start_devices).
 """
