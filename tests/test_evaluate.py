@@ -175,3 +175,16 @@ def test_existing_outputs_are_refused_before_the_work(untrained_h5, tiny_npz, tm
     assert result.returncode == 0, result.stderr
     assert json.loads(report.read_text())["pairs"] == 8
     assert Image.open(samples).size[0] > 0
+
+
+def test_evaluate_a_resnet_generator(tiny_npz, tmp_path):
+    """The baselines follow the model's structure: the untrained one is a fresh ResNet too."""
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "resnet.h5"
+    save_generator(define_generator(SHAPE, ngf=4, netG="resnet_6blocks"), str(path),
+                   {"image_size": 32, "netG": "resnet_6blocks"})
+    result = run_script("evaluate.py", path, tiny_npz, "--json", tmp_path / "scores.json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads((tmp_path / "scores.json").read_text())["results"]
+    assert set(scores) == {"model", "source", "untrained", "mean target"}
+    assert scores["model"]["mae"] != scores["untrained"]["mae"]  # two networks, not one

@@ -249,3 +249,24 @@ def test_serve_help_explains():
     result = run_script("serve.py", "--help")
     assert result.returncode == 0
     assert all(flag in result.stdout for flag in ("--port", "--host", "--max-upload", "--mode"))
+
+
+def test_the_page_serves_a_resnet_generator(photo):
+    """Any generator of the authors' structures: a ResNet answers an upload with the translation
+    translate.py would give (the photo resized to the model's 32x32)."""
+    keras.utils.set_random_seed(0)
+    g_model = define_generator((32, 32, 3), ngf=4, netG="resnet_6blocks", norm="instance")
+    server = make_server(g_model, "127.0.0.1", 0, mode="deterministic", name="resnet.h5",
+                         max_upload=MAX_UPLOAD)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with open(photo, "rb") as f:
+            status, answer = post(server.url, f.read(), "town.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert status == 200, answer
+    expected = translate_uint8(g_model, resize(open_rgb(photo), 32)[np.newaxis], "deterministic")
+    np.testing.assert_array_equal(decode(answer["translation"]), expected[0])
