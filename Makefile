@@ -5,17 +5,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := models/demo
 
-.PHONY: demo test test-fast lint-imports clean-demo
+# `make demo GPU=1` (or `make test GPU=1`) installs TensorFlow with CUDA (requirements-gpu.txt),
+# recorded by its own stamp, so that switching between the two installs again.
+GPU_INSTALL := $(filter 1,$(GPU))
+REQUIREMENTS := $(if $(GPU_INSTALL),requirements-gpu.txt,requirements.txt)
+INSTALLED := $(VENV)/installed$(if $(GPU_INSTALL),-gpu)
+
+.PHONY: demo test test-fast lint-imports
 
 # Create the virtual environment and install the pinned requirements (again when they change).
-$(VENV)/installed: requirements.txt requirements-dev.txt
+$(INSTALLED): $(REQUIREMENTS) requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS) -r requirements-dev.txt
+	rm -f $(VENV)/installed $(VENV)/installed-gpu
 	touch $@
 
 # The whole workflow, offline, on the built-in synthetic aerial-to-map dataset at 64x64:
 # 300 training pairs x 2 epochs = 600 steps, so the last model is model_000600.h5.
-demo: $(VENV)/installed
+demo: $(INSTALLED)
 	$(BIN)/python prepare_dataset.py --synthetic 300 --size 64 -o data/synthetic_64.npz --overwrite
 	$(BIN)/python prepare_dataset.py --synthetic 100 --size 64 --seed 1 -o data/synthetic_val_64.npz --overwrite
 	$(BIN)/python plot_samples.py data/synthetic_64.npz -n 4 -o $(DEMO)/samples.png --seed 0 --overwrite
@@ -26,7 +33,7 @@ demo: $(VENV)/installed
 	@echo "dataset samples in $(DEMO)/samples.png, a held-out translation in $(DEMO)/translation.png"
 
 # The package's layers (.importlinter), checked before either set of tests.
-lint-imports: $(VENV)/installed
+lint-imports: $(INSTALLED)
 	$(BIN)/lint-imports
 
 # Every test (about 14 minutes on 2 cores).

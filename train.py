@@ -19,7 +19,7 @@ import argparse
 import glob
 import os
 
-from pix2pix.backend import keras
+from pix2pix.backend import keras, start_devices
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
@@ -48,6 +48,7 @@ def main(args):
                            f"choose another --out")
     config = with_defaults(given)
     strategy = make_strategy(config.distribute)  # first: it sets up TensorFlow's devices
+    where = start_devices()
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     dataset, val = load_pairs(config, args.dataset)
@@ -55,7 +56,8 @@ def main(args):
     replicas = strategy.num_replicas_in_sync
     print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
           f"{' (reversed: right half -> left half)' if config.reverse else ''}"
-          f"{f', on {replicas} replicas' if config.distribute != 'none' else ''}")
+          f"{f', on {replicas} replicas' if config.distribute != 'none' else ''}; training on "
+          f"{where}")
     set_precision(config.precision)
     with strategy.scope():
         try:

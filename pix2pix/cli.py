@@ -72,7 +72,7 @@ def load_named_generator(args):
     from pix2pix.authors.pretrained import pretrained_generator
     from pix2pix.backend import start_devices
     from pix2pix.inference.generator import load_generator
-    start_devices()
+    print(f"running on {start_devices()}")
     if args.pretrained:
         pretrained_generator(args.pretrained, os.path.dirname(os.path.dirname(args.model)),
                              args.base_url)

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from pix2pix.backend import muted_stderr, start_devices, tf
+from pix2pix.backend import grow_memory, muted_stderr, tf
 from pix2pix.errors import Pix2PixError
 
 
@@ -26,6 +26,7 @@ def make_strategy(distribution="none", devices=None):
     """The tf.distribute strategy for `distribution`; `devices` (mirrored only) names the
     devices to use, all GPUs (or the CPU) by default. Create it before any other TensorFlow
     operation: a multi-machine strategy configures TensorFlow as it starts."""
+    grow_memory()
     with muted_stderr():
         if distribution == "mirrored":
             return tf.distribute.MirroredStrategy(devices)
@@ -38,7 +39,6 @@ def make_strategy(distribution="none", devices=None):
             except (ValueError, KeyError) as e:
                 raise Pix2PixError(f"--distribute multiworker: TF_CONFIG does not describe a "
                                    f"cluster ({e})") from None
-    start_devices()
     return tf.distribute.get_strategy()  # the default: one device, no distribution
 
 
