@@ -46,7 +46,8 @@ NVIDIA_DRIVER = "/proc/driver/nvidia/version"  # present where an NVIDIA driver 
 def grow_memory():
     """Let each GPU's memory grow as needed; returns the GPUs. It must come before they start:
     once started (by a strategy, or an earlier operation of this process) they keep theirs."""
-    gpus = tf.config.list_physical_devices("GPU")
+    with muted_stderr():  # looking for GPUs loads CUDA, which logs where there is none
+        gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)

@@ -11,6 +11,7 @@ device computes with a batch of 2.
   (MultiWorkerMirroredStrategy); every worker reads the same data and keeps the same order, and
   only the chief writes models, checkpoints and logs.
 """
+import contextlib
 import os
 
 import numpy as np
@@ -86,8 +87,16 @@ def distributed_step(gan_model, strategy):
         losses = strategy.run(replica_step, args=(source, target))
         return strategy.experimental_local_results(losses)[0]  # equal on every replica
 
+    traced = False
+
     def step(source, target):
-        return {name: float(value) for name, value in
-                compiled_step(split(source), split(target)).items()}
+        nonlocal traced
+        # The first call traces the step and optimizes its graph, and on some CPUs TensorFlow's
+        # graph optimizer logs from C++ past TF_CPP_MIN_LOG_LEVEL (on AVX-512 ones, "remapper
+        # failed" for a fusion it then does without): muted, as TensorFlow's start-up is.
+        with contextlib.nullcontext() if traced else muted_stderr():
+            losses = compiled_step(split(source), split(target))
+        traced = True
+        return {name: float(value) for name, value in losses.items()}
 
     return step
