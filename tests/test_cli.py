@@ -163,6 +163,7 @@ def test_translate_modes(tiny_npz, tmp_path):
     assert np.abs(outputs["eval"] - outputs["det1"]).mean() > 1  # moving averages differ
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", PRECISIONS)
 def test_a_keras_file_translates_as_the_h5_one(tmp_path, precision):
     set_precision(precision)

@@ -7,6 +7,7 @@ from pix2pix import backend
 from pix2pix.backend import tf
 
 
+@pytest.mark.slow
 def test_the_scripts_say_where_they_run(tmp_path, tiny_npz):
     where = "the CPU" if not tf.config.list_physical_devices("GPU") else "GPU:0"
     trained = run_script("train.py", tiny_npz, "--epochs", 1, "--ngf", 4, "--ndf", 4,

@@ -177,6 +177,7 @@ def test_existing_outputs_are_refused_before_the_work(untrained_h5, tiny_npz, tm
     assert Image.open(samples).size[0] > 0
 
 
+@pytest.mark.slow
 def test_evaluate_a_resnet_generator(tiny_npz, tmp_path):
     """The baselines follow the model's structure: the untrained one is a fresh ResNet too."""
     keras.utils.set_random_seed(0)

@@ -103,6 +103,7 @@ def test_a_model_file_or_a_pretrained_name_not_both(tmp_path):
     assert not os.path.exists(tmp_path / "models")  # nothing downloaded
 
 
+@pytest.mark.slow
 def test_evaluate_with_a_pretrained_name_reads_its_direction(tmp_path, model_server):
     """map2sat translates right halves into left ones: evaluate.py takes that from the converted
     model's configuration, as it does from a trained one's."""
@@ -115,6 +116,7 @@ def test_evaluate_with_a_pretrained_name_reads_its_direction(tmp_path, model_ser
     assert report["model"] == os.path.join("models", "pretrained", "map2sat.h5")
 
 
+@pytest.mark.slow
 def test_horse2zebra_is_a_cyclegan_resnet_and_translates_a_full_width_file(tmp_path,
                                                                             model_server):
     """A CycleGAN generator (ResNet, instance norm; here the fixture of that structure, served
