@@ -19,12 +19,11 @@ from pix2pix.inference.server import DEFAULT_MAX_UPLOAD, make_server
 def serve(args):
     """Load the generator once and serve it until Ctrl-C."""
     g_model, _ = load_named_generator(args)
-    model_path = args.model
     server = make_server(g_model, args.host, args.port, mode=args.mode,
-                         name=os.path.basename(model_path),
+                         name=os.path.basename(args.model),
                          max_upload=round(args.max_upload * 2 ** 20))
     with server:  # closes the listening socket however serving ends
-        print(f"serving {model_path} at {server.url} (Ctrl-C stops)", flush=True)
+        print(f"serving {args.model} at {server.url} (Ctrl-C stops)", flush=True)
         server.serve_forever()
 
 
