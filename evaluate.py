@@ -4,6 +4,7 @@
     python evaluate.py models/facades.h5 data/facades/val --labels --classes 12 --json scores.json
     python evaluate.py models/model_109600.h5 data/maps_val_256.npz --samples samples.png -n 4
     python evaluate.py --pretrained map2sat data/maps_val_256.npz     # the authors' generator
+    python evaluate.py models/facades.h5 data/facades/val --colours --fid  # distributions
 """
 import argparse
 import json
@@ -12,7 +13,9 @@ from pix2pix.cli import (add_debug_flag, add_generator_flags, add_mode_flags, ad
                          load_named_generator, name_generator, run)
 from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
+from pix2pix.inference.distributions import check_rgb
 from pix2pix.inference.generator import check_fits, translate_uint8
+from pix2pix.inference.inception import NOT_COMPARABLE, inception_model
 from pix2pix.inference.metrics import format_table, heldout_scores, palette_for
 from pix2pix.inference.plotting import PLOT_EXTENSIONS, plot_translations
 from pix2pix.storage import atomic_path, check_output
@@ -25,6 +28,7 @@ def main(args):
         raise Pix2PixError("--labels needs either --palette FILE or --classes K")
     if args.classes is not None and args.classes < 2:
         raise Pix2PixError(f"--classes must be at least 2, got {args.classes}")
+    fid = args.fid or args.inception_weights is not None
     name_generator(args, after=["dataset"])
     if args.dataset is None:
         raise Pix2PixError("give the held-out pairs to evaluate on (an npz file or a folder)")
@@ -41,12 +45,21 @@ def main(args):
     check_fits(g_model, pairs.image_shape, args.dataset)
     sources, targets = pairs.sources, pairs.targets
     palette = palette_for(args.palette, args.classes, targets) if args.labels else None
+    if args.colours or fid:
+        check_rgb(pairs.image_shape, "--colours and --fid")
+    inception = inception_model(args.inception_weights or "imagenet") if fid else None
 
-    results = heldout_scores(g_model, sources, targets, args.mode, palette)
+    results = heldout_scores(g_model, sources, targets, args.mode, palette, args.colours,
+                             inception)
     print(f"{len(sources)} pairs of {args.dataset}, {args.mode} mode"
           f"{', reversed' if reverse else ''} (mae on the [-1, 1] scale, lower is better; psnr "
           f"in dB, ssim, pixels within 5 and the label scores: higher is better; ssim has "
           f"scikit-image's 7x7 uniform window, ssim gaussian is Wang et al.'s that papers report)")
+    if args.colours:
+        print("hist L, a, b: intersection of the Lab histograms of all the answers' and all the "
+              "targets' pixels (1 = the same colours, higher is better)")
+    if fid:
+        print(f"fid, kid: lower is better. {NOT_COMPARABLE}")
     print(format_table(results))
 
     if args.json:
@@ -54,6 +67,9 @@ def main(args):
                   "mode": args.mode, "reverse": bool(reverse), "results": results}
         if palette is not None:
             report["palette"] = palette.tolist()
+        if fid:
+            report["inception"] = {"weights": args.inception_weights or "imagenet (Keras)",
+                                   "note": NOT_COMPARABLE}
         with atomic_path(args.json) as tmp, open(tmp, "w") as f:
             json.dump(report, f, indent=2)
         print(f"saved {args.json}")
@@ -86,6 +102,16 @@ def build_parser():
                         "...] or text, one 'r g b' a line")
     parser.add_argument("--classes", type=int, metavar="K",
                         help="find K label colours by k-means on the targets instead")
+    parser.add_argument("--colours", action="store_true",
+                        help="also compare the colours of all the answers with those of all the "
+                             "targets: the paper's histogram intersections of L, a and b in Lab "
+                             "(RGB data)")
+    parser.add_argument("--fid", action="store_true",
+                        help="also report FID and KID on the features of Keras's InceptionV3 "
+                             "with ImageNet weights, downloaded by Keras on first use (RGB data; "
+                             "not comparable with FIDs of other Inception weights)")
+    parser.add_argument("--inception-weights", metavar="FILE",
+                        help="the InceptionV3 weights (include_top=False) for --fid, offline")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--samples", metavar="FILE.png",
                         help="plot source / generated / target of the first -n pairs")

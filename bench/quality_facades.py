@@ -5,7 +5,8 @@
 Trains exactly as train.py does (pix2pix.training.loop.train: random jitter and mirroring, a new
 order each epoch) on ../shared/datasets/facades/train (photo on the left, labels on the right;
 labels -> photo is the reverse direction) for --epochs epochs of 400 batch-1 steps, then
-evaluates on ../shared/datasets/facades/test with evaluate.py's metrics beside its baselines.
+evaluates on ../shared/datasets/facades/test with evaluate.py's metrics beside its baselines
+(and the colour histograms of its --colours; FID and KID only given --inception-weights FILE).
 Writes docs/facades_losses.png (the loss curves), docs/facades_samples.png (source / generated /
 target) and the numbers as JSON (default bench/quality_facades.json). Without ../shared it says
 so and exits 0.
@@ -26,6 +27,7 @@ from PIL import Image  # noqa: E402
 
 from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
 from pix2pix.inference.generator import translate_uint8  # noqa: E402
+from pix2pix.inference.inception import NOT_COMPARABLE, inception_model  # noqa: E402
 from pix2pix.inference.metrics import format_table, heldout_scores  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
 from pix2pix.model.networks import (PRECISIONS, define_discriminator,  # noqa: E402
@@ -63,11 +65,15 @@ def main():
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "quality_facades.json"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--inception-weights", metavar="FILE",
+                        help="InceptionV3 weights (include_top=False): also FID and KID")
     args = parser.parse_args()
     if not os.path.isdir(args.data):
         print(f"skipped: {os.path.normpath(args.data)} is absent (the facades dataset)")
         return
 
+    # Before the training: a bad weights file is refused at once.
+    inception = inception_model(args.inception_weights) if args.inception_weights else None
     keras.utils.set_random_seed(args.seed)
     set_precision(args.precision)
     dataset = load_dataset(os.path.join(args.data, "train"), args.size).reversed()
@@ -84,7 +90,10 @@ def main():
         losses = np.genfromtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", names=True)
     steps = len(losses)
 
-    results = heldout_scores(g_model, test_labels, test_photos)
+    results = heldout_scores(g_model, test_labels, test_photos, colours=True,
+                             inception=inception)
+    if inception is not None:
+        print(NOT_COMPARABLE)
     print(f"facades {args.size}x{args.size}, labels -> photo, {args.precision}, {steps} steps "
           f"({args.epochs} epochs of {len(dataset)} pairs, {train_seconds:.0f} s with the "
           f"checkpoints); {len(test_labels)} test pairs, paper mode:")

@@ -190,3 +190,55 @@ def test_evaluate_a_resnet_generator(tiny_npz, tmp_path):
     scores = json.loads((tmp_path / "scores.json").read_text())["results"]
     assert set(scores) == {"model", "source", "untrained", "mean target"}
     assert scores["model"]["mae"] != scores["untrained"]["mae"]  # two networks, not one
+
+
+def test_evaluate_colours(untrained_h5, tiny_npz, tmp_path):
+    report = tmp_path / "scores.json"
+    result = run_script("evaluate.py", untrained_h5, tiny_npz, "--colours", "--json", report)
+    assert result.returncode == 0, result.stderr
+    assert "hist L" in result.stdout and "Lab" in result.stdout
+    scores = json.loads(report.read_text())["results"]
+    for name in ("model", "source", "untrained", "mean target"):
+        assert all(0 <= scores[name][f"hist {c}"] <= 1 for c in "Lab")
+    assert scores["model"]["hist a"] != scores["source"]["hist a"]
+
+
+def offline(*args, **kwargs):
+    """What keras.utils.get_file raises without a network."""
+    raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -2] "
+                    "Name or service not known")
+
+
+@pytest.mark.slow  # builds InceptionV3 three times
+def test_fid_without_weights_or_network_is_one_line(untrained_h5, tiny_npz, tmp_path, monkeypatch):
+    from keras.src.utils import file_utils
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not weights")
+    for flags, expected in ((["--fid"], "--inception-weights FILE"),
+                            (["--inception-weights", bad], str(bad)),
+                            (["--inception-weights", tmp_path / "none.h5"], "no such")):
+        result = run_script("evaluate.py", untrained_h5, tiny_npz, *flags, "--json",
+                            tmp_path / "scores.json")
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert expected in result.stderr and "InceptionV3" in result.stderr
+        assert not (tmp_path / "scores.json").exists()
+
+
+@pytest.mark.slow
+def test_fid_with_a_weights_file(untrained_h5, tiny_npz, tmp_path):
+    """A randomly initialised InceptionV3 saved as a weights file: --inception-weights loads it."""
+    keras.utils.set_random_seed(0)
+    weights = tmp_path / "inception.weights.h5"
+    keras.applications.InceptionV3(include_top=False, pooling="avg", weights=None,
+                                   input_shape=(299, 299, 3)).save_weights(str(weights))
+    report = tmp_path / "scores.json"
+    result = run_script("evaluate.py", untrained_h5, tiny_npz, "--inception-weights", weights,
+                        "--json", report)
+    assert result.returncode == 0, result.stderr
+    assert "not comparable" in result.stdout
+    scores = json.loads(report.read_text())
+    assert str(weights) in scores["inception"]["weights"]
+    for name in ("model", "source", "untrained", "mean target"):
+        assert scores["results"][name]["fid"] > 0 and np.isfinite(scores["results"][name]["kid"])

@@ -1,5 +1,6 @@
 """The field's metrics against values known by hand or in closed form: Wang et al.'s SSIM, the
 paper's colour histograms, FID and KID."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,6 +8,7 @@ import tensorflow as tf
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.distributions import (add_counts, check_rgb, fid, frechet_distance,
                                              histogram_intersections, kid, lab_histograms)
+from pix2pix.inference.inception import inception_distances, inception_features, inception_model
 from pix2pix.inference.metrics import image_scores, ssim_gaussian
 
 C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
@@ -126,3 +128,20 @@ def test_kid_is_unbiased_for_samples_of_known_distribution(rng):
     y = rng.choice([0.0, 2.0], (4000, 1))
     assert kid(x, y) == pytest.approx(22, abs=3.5)  # 4 standard deviations at 4000 samples
     assert abs(kid(x, rng.choice([-1.0, 1.0], (4000, 1)))) < 0.05
+
+
+@pytest.mark.slow
+def test_inception_features_of_a_random_inceptionv3(rng, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = inception_model(None)
+    images = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    features = inception_features(model, images)
+    assert features.shape == (4, 2048) and np.isfinite(features).all()
+    assert np.allclose(inception_features(model, images[::-1]), features[::-1], atol=1e-4)
+    assert not np.allclose(features[0], features[1])
+    model.save_weights(str(tmp_path / "inception.weights.h5"))  # the offline file round-trips
+    reloaded = inception_model(str(tmp_path / "inception.weights.h5"))
+    assert np.allclose(inception_features(reloaded, images), features, atol=1e-4)
+    distances = inception_distances([features[:2], features[2:]], [features])
+    assert distances["fid"] == pytest.approx(0, abs=1e-6)
+    assert distances["kid"] < 0  # unbiased: the same set twice lies below 0

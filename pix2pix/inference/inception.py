@@ -14,8 +14,8 @@ from pix2pix.errors import Pix2PixError
 from pix2pix.inference.distributions import fid, kid
 
 INCEPTION_SIZE = 299
-NOT_COMPARABLE = ("FID and KID on Keras's ImageNet InceptionV3: comparable with each other, not "
-                  "with FIDs computed with other Inception weights (TF-FID, pytorch-fid)")
+NOT_COMPARABLE = ("FID and KID on Keras's ImageNet InceptionV3: not comparable with FIDs "
+                  "computed with other Inception weights (TF-FID, pytorch-fid)")
 
 
 def inception_model(weights="imagenet"):
