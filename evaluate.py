@@ -45,7 +45,8 @@ def main(args):
     results = heldout_scores(g_model, sources, targets, args.mode, palette)
     print(f"{len(sources)} pairs of {args.dataset}, {args.mode} mode"
           f"{', reversed' if reverse else ''} (mae on the [-1, 1] scale, lower is better; psnr "
-          f"in dB, ssim, pixels within 5 and the label scores: higher is better)")
+          f"in dB, ssim, pixels within 5 and the label scores: higher is better; ssim has "
+          f"scikit-image's 7x7 uniform window, ssim gaussian is Wang et al.'s that papers report)")
     print(format_table(results))
 
     if args.json:
@@ -66,7 +67,8 @@ def main(args):
 def build_parser():
     parser = argparse.ArgumentParser(
         description="Translate every held-out pair and compare the translations with the "
-                    "targets: mean absolute error, PSNR, SSIM and the share of pixels within 5 "
+                    "targets: mean absolute error, PSNR, SSIM (scikit-image's defaults, and Wang et al.'s "
+                    "Gaussian one that papers report) and the share of pixels within 5 "
                     "of the target, beside three baselines: the untranslated source, an "
                     "untrained generator, and the mean target image. --labels adds the paper's "
                     "label-map scores. The model's direction (--reverse at training) is read "

@@ -121,7 +121,8 @@ def test_evaluate_npz_json_samples_labels(untrained_h5, tiny_npz, tmp_path):
     assert result.returncode == 0, result.stderr
     for row in ("model", "source", "untrained", "mean target"):
         assert row in result.stdout
-    for column in ("mae", "psnr", "ssim", "pixels within 5", "per-pixel acc", "class IoU"):
+    for column in ("mae", "psnr", "ssim", "ssim gaussian", "pixels within 5", "per-pixel acc",
+                   "class IoU"):
         assert column in result.stdout
     scores = json.loads(report.read_text())
     assert scores["pairs"] == 8 and scores["mode"] == "deterministic"

@@ -4,12 +4,16 @@ Every metric compares uint8 images, (N, size, size, 3), generated against target
 - `mae`: mean absolute error in the networks' [-1, 1] range (the L1 term of the paper's loss);
 - `psnr`: peak signal-to-noise ratio in dB (scikit-image, data range 255), capped at 100 dB for an
   exact copy, whose true value is infinite;
-- `ssim`: structural similarity (scikit-image, over the three channels);
+- `ssim`: structural similarity with scikit-image's defaults (a 7x7 uniform window, sample
+  covariance), the figures of bench/*.json and of the training logs' `val/ssim`;
+- `ssim gaussian`: structural similarity as Wang et al. (2004) define it and papers and
+  `tf.image.ssim` compute it: an 11x11 Gaussian window of sigma 1.5, population covariance,
+  K1 = 0.01, K2 = 0.03, data range 255;
 - `pixels within 5`: the share of pixels within 5 of the target in every channel, the maps
   accuracy of the paper's supplement.
 For label maps (cityscapes, facades labels) a palette turns each pixel into the class of its
 nearest colour, and `label_scores` gives the paper's per-pixel accuracy, per-class accuracy and
-class IoU.
+class IoU. The scores of whole sets (colour histograms, FID, KID) are in `distributions`.
 """
 import json
 
@@ -19,11 +23,22 @@ from tqdm import tqdm
 
 from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
+from pix2pix.inference.distributions import (add_counts, histogram_intersections,
+                                             lab_histograms)
 from pix2pix.inference.generator import translate_uint8
+from pix2pix.inference.inception import inception_distances, inception_features
 
 
 PSNR_CAP = 100.0
-IMAGE_METRICS = ("mae", "psnr", "ssim", "pixels within 5")
+IMAGE_METRICS = ("mae", "psnr", "ssim", "ssim gaussian", "pixels within 5")
+
+
+def ssim_gaussian(a, b, data_range=255):
+    """Wang et al.'s SSIM of two images (H, W, C), the mean over the channels."""
+    # scikit-image truncates its Gaussian to 11 taps at sigma 1.5, as tf.image.ssim does.
+    return structural_similarity(a, b, channel_axis=-1, data_range=data_range,
+                                 gaussian_weights=True, sigma=1.5,
+                                 use_sample_covariance=False, K1=0.01, K2=0.03)
 
 
 def image_scores(generated, targets):
@@ -37,6 +52,7 @@ def image_scores(generated, targets):
     return {"mae": difference.mean(axis=(1, 2, 3)) / 127.5,
             "psnr": np.array(psnr),
             "ssim": np.array(ssim),
+            "ssim gaussian": np.array([ssim_gaussian(t, g) for g, t in zip(generated, targets)]),
             "pixels within 5": (difference <= 5).all(axis=-1).mean(axis=(1, 2))}
 
 
@@ -129,18 +145,27 @@ def baselines(g_model, targets, mode="paper"):
     }
 
 
-def evaluate_answers(answers, sources, targets, palette=None, batch=16):
+def evaluate_answers(answers, sources, targets, palette=None, batch=16, colours=False,
+                     inception=None):
     """Score each answer on the pairs: {name: {metric: mean value}}.
 
-    With a palette, the label-map scores come too. Pairs go through `batch` at a time, with a
+    With a palette, the label-map scores come too; with `colours`, the intersections of the Lab
+    histograms of all the answers and all the targets; with an `inception` model
+    (inception.inception_model), FID and KID. Pairs go through `batch` at a time, with a
     progress bar, so that a large dataset never needs all its answers in memory.
     """
     totals = {name: {m: 0.0 for m in IMAGE_METRICS} for name in answers}
     confusions = {name: 0 for name in answers}
+    histograms, target_histograms = {name: None for name in answers}, None
+    features, target_features = {name: [] for name in answers}, []
     with tqdm(total=len(sources) * len(answers), unit="image", desc="evaluating") as bar:
         for start in range(0, len(sources), batch):
             source_batch = sources[start:start + batch]
             target_batch = targets[start:start + batch]
+            if colours:
+                target_histograms = add_counts(target_histograms, lab_histograms(target_batch))
+            if inception is not None:
+                target_features.append(inception_features(inception, target_batch))
             for name, answer in answers.items():
                 generated = answer(source_batch)
                 for metric, values in image_scores(generated, target_batch).items():
@@ -148,18 +173,28 @@ def evaluate_answers(answers, sources, targets, palette=None, batch=16):
                 if palette is not None:
                     confusion = confusion_matrix(generated, target_batch, palette)
                     confusions[name] = confusions[name] + confusion
+                if colours:
+                    histograms[name] = add_counts(histograms[name], lab_histograms(generated))
+                if inception is not None:
+                    features[name].append(inception_features(inception, generated))
                 bar.update(len(source_batch))
     results = {}
     for name in answers:
         results[name] = {m: total / len(sources) for m, total in totals[name].items()}
         if palette is not None:
             results[name].update(label_scores(confusions[name]))
+        if colours:
+            results[name].update(histogram_intersections(histograms[name], target_histograms))
+        if inception is not None:
+            results[name].update(inception_distances(features[name], target_features))
     return results
 
 
-def heldout_scores(g_model, sources, targets, mode="paper", palette=None):
-    """A generator and the three baselines scored on uint8 pairs."""
-    return evaluate_answers(baselines(g_model, targets, mode), sources, targets, palette)
+def heldout_scores(g_model, sources, targets, mode="paper", palette=None, colours=False,
+                   inception=None):
+    """A generator and the three baselines scored on uint8 pairs (see `evaluate_answers`)."""
+    return evaluate_answers(baselines(g_model, targets, mode), sources, targets, palette,
+                            colours=colours, inception=inception)
 
 
 def format_table(results):
