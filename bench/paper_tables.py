@@ -3,19 +3,16 @@
     python bench/paper_tables.py                             # the run in bench/README.md
     python bench/paper_tables.py --quick --data FOLDER       # 32x32, widths 8, one epoch
 
-Trains every row of Isola et al.'s ablations (CVPR 2017) with the project's own loop
-(pix2pix.training.loop.train, as train.py does; the same seed for every row, each distinct row
-trained once) on --data/train (side-by-side pairs, photo on the left, labels on the right) and
-scores it on --data/test with evaluate.py's metrics:
-- the objective (L1, GAN, cGAN, L1+GAN, L1+cGAN), the generator (encoder-decoder and U-Net, each
-  with L1 and L1+cGAN) and the discriminator's receptive field (1, 16, 70, 286), labels -> photo:
-  L1 (mae), PSNR and SSIM (FID where the metrics have it);
-- photo -> labels (the paper's Table 5): per-pixel accuracy, per-class accuracy and class IoU,
-  each pixel taking the class of its nearest colour in a palette found by k-means (--classes).
-Beside each row stand the paper's figures for it: FCN-scores on Cityscapes at 256x256 (another
-dataset, another scale and a segmentation network scoring the photos: a guide to the direction
-of each finding, not a target). Writes the tables as JSON and one figure of test samples per
-table (the paper's Figures 3-5 in miniature) beside the JSON.
+Trains every row of Isola et al.'s ablations (CVPR 2017) with the project's loop (as train.py
+does; one seed for every row, each distinct run once) on --data/train (pairs side by side,
+photo left, labels right) and scores it on --data/test with evaluate.py's metrics:
+- the objective, the generator (encoder-decoder or U-Net) and D's receptive field, labels ->
+  photo: L1 (mae), PSNR, SSIM (Wang et al.'s) and FID (given --inception-weights);
+- photo -> labels: per-pixel and per-class accuracy and class IoU, each pixel of the class of
+  its nearest colour in a palette found by k-means (--classes); and the colour histograms.
+Beside each row stand the paper's figures: Cityscapes at 256x256, FCN-scores (another dataset,
+scale and measure: a guide to the direction of each finding, not a target). Writes the tables
+as JSON and one figure of test samples per table (the paper's Figures 3-5 in miniature).
 """
 import argparse
 import dataclasses
@@ -33,7 +30,11 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
+from pix2pix.inference.distributions import (histogram_intersections,  # noqa: E402
+                                            lab_histograms)
 from pix2pix.inference.generator import translate_uint8  # noqa: E402
+from pix2pix.inference.inception import (NOT_COMPARABLE, inception_distances,  # noqa: E402
+                                         inception_features, inception_model)
 from pix2pix.inference.metrics import (confusion_matrix, image_scores,  # noqa: E402
                                       kmeans_palette, label_scores)
 from pix2pix.inference.plotting import plot_rows  # noqa: E402
@@ -61,7 +62,7 @@ RUNS = {
 }
 
 FCN_SCORES = ("per-pixel acc", "per-class acc", "class IoU")
-IMAGE_COLUMNS = ("mae", "psnr", "ssim", "fid")
+IMAGE_COLUMNS = ("mae", "psnr", "ssim gaussian", "fid")
 HISTOGRAMS = ("hist L", "hist a", "hist b")
 
 # The paper's figures, quoted from Isola et al., CVPR 2017 (Tables 1, 2 and 5), and from the
@@ -97,8 +98,7 @@ TABLES = {
               ("L1+cGAN", "L1+cGAN", (0.83, 0.36, 0.29))]),
     "colour": dict(
         direction=LABELS_TO_PHOTO, columns=HISTOGRAMS, paper_columns=HISTOGRAMS,
-        paper="CVPR 2017 Figure 6(d): histogram intersection of the L, a and b values of the "
-              "results with the real photos', Cityscapes labels->photos",
+        paper="CVPR 2017 Figure 6(d): histogram intersection in Lab against the real photos",
         rows=[("L1", "L1", (0.81, 0.69, 0.70)), ("cGAN", "cGAN", (0.87, 0.74, 0.84)),
               ("L1+cGAN", "L1+cGAN", (0.86, 0.84, 0.82)),
               ("PixelGAN", "L1+cGAN, D 1x1", (0.83, 0.68, 0.78))]),
@@ -127,13 +127,18 @@ def train_run(run, dataset, args):
     return g_model, None
 
 
-def score_translations(generated, targets, palette):
-    """evaluate.py's mean scores of translations against their targets (uint8 arrays), with the
-    label-map scores given a palette."""
+def score_translations(generated, targets, palette, inception):
+    """evaluate.py's mean scores of translations against their targets (uint8 arrays) and the
+    intersections of their Lab histograms; the label-map scores given a palette, FID and KID
+    given an Inception model."""
     scores = {m: float(v.mean()) for m, v in image_scores(generated, targets).items()}
+    scores.update(histogram_intersections(lab_histograms(generated), lab_histograms(targets)))
     if palette is not None:
         scores.update({m: float(v) for m, v in
                        label_scores(confusion_matrix(generated, targets, palette)).items()})
+    if inception is not None:
+        scores.update(inception_distances([inception_features(inception, generated)],
+                                          [inception_features(inception, targets)]))
     return scores
 
 
@@ -180,7 +185,7 @@ def plot_table(table, translations, sources, targets, path):
         Image.open(path).convert("RGB").quantize(128).save(tmp, format="PNG")
 
 
-def train_all(args, training, test):
+def train_all(args, training, test, inception):
     """Train and score every run the tables need: {run key: its result}, {run key: its test
     translations}."""
     results, translations = {}, {}
@@ -193,14 +198,15 @@ def train_all(args, training, test):
         else:
             sources, targets, palette = test[direction]
             translations[key] = translate_uint8(g_model, sources)  # paper mode, as evaluate.py
-            results[key] = {"scores": score_translations(translations[key], targets, palette),
+            results[key] = {"scores": score_translations(translations[key], targets, palette,
+                                                         inception),
                             "seconds": time.perf_counter() - start}
         print(f"{key}: {skipped or results[key]['scores']}", flush=True)
         keras.backend.clear_session()
     return results, translations
 
 
-def rescore(translations_path, json_path, test):
+def rescore(translations_path, json_path, test, inception):
     """The results of an earlier run (its JSON and --translations file) scored again with
     today's metrics, without training."""
     with open(json_path) as f:
@@ -208,7 +214,7 @@ def rescore(translations_path, json_path, test):
     translations = dict(np.load(translations_path))
     for key, generated in translations.items():
         _, targets, palette = test[key.split(": ")[0]]
-        results[key]["scores"] = score_translations(generated, targets, palette)
+        results[key]["scores"] = score_translations(generated, targets, palette, inception)
     return results, translations
 
 
@@ -222,19 +228,21 @@ def main():
     parser.add_argument("--epochs", type=int, default=1, help="epochs of every run (default 1)")
     parser.add_argument("--decay-epochs", type=int, default=1,
                         help="further epochs of falling learning rate (default 1)")
-    parser.add_argument("--ngf", type=int, default=32, help="G's first width (default 32)")
-    parser.add_argument("--ndf", type=int, default=32, help="D's first width (default 32)")
+    for width in ("--ngf", "--ndf"):
+        parser.add_argument(width, type=int, default=32, help="G's or D's first width (32)")
     parser.add_argument("--classes", type=int, default=12,
                         help="label colours, found by k-means on the test labels (default 12: "
                              "the CMP facades' classes)")
     parser.add_argument("--seed", type=int, default=0, help="the seed of every run (default 0)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 32x32, widths 8, one epoch")
+    parser.add_argument("--quick", action="store_true", help="32x32, widths 8, one epoch")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "paper_tables.json"),
                         help="the tables as JSON; the figures go beside it as "
                              "<name>_<table>.png (default bench/paper_tables.json)")
     parser.add_argument("--translations", metavar="FILE.npz",
                         help="also keep every run's translations of the test set there")
+    parser.add_argument("--inception-weights", metavar="FILE",
+                        help="InceptionV3 weights (Keras's ImageNet ones, without the top) for "
+                             "FID and KID; without them the FID column stays empty")
     parser.add_argument("--rescore", metavar="FILE.npz",
                         help="train nothing: score the translations an earlier run kept in "
                              "FILE.npz (--translations) again, and rewrite its --json and "
@@ -256,10 +264,11 @@ def main():
           f"{args.size}; every run {steps} steps (batch 1), widths {args.ngf}/{args.ndf}, "
           f"seed {args.seed}")
 
+    inception = inception_model(args.inception_weights) if args.inception_weights else None
     if args.rescore:
-        results, translations = rescore(args.rescore, args.json, test)
+        results, translations = rescore(args.rescore, args.json, test, inception)
     else:
-        results, translations = train_all(args, training, test)
+        results, translations = train_all(args, training, test, inception)
 
     base = os.path.splitext(args.json)[0]
     for name, table in TABLES.items():
@@ -270,7 +279,7 @@ def main():
     report = {"data": os.path.normpath(args.data), "size": args.size, "steps": steps,
               "train_pairs": len(train_pairs), "test_pairs": len(photos), "ngf": args.ngf,
               "ndf": args.ndf, "seed": args.seed, "classes": args.classes,
-              "palette": palette.tolist(),
+              "palette": palette.tolist(), "fid": NOT_COMPARABLE if inception else None,
               "runs": results,
               "tables": {name: {"direction": table["direction"], "paper": table["paper"],
                                 "rows": [{"row": label, "run": f"{table['direction']}: {run}",

@@ -26,8 +26,10 @@ def test_quick_run_writes_every_table_and_row(tmp_path, monkeypatch):
     write_pairs(tmp_path / "pairs" / "test", 2, seed=1)
     script = runpy.run_path(os.path.join(ROOT, "bench", "paper_tables.py"))
     trained = []
-    real_train = script["train"]
-    script["train"] = lambda *args, **kwargs: trained.append(1) or real_train(*args, **kwargs)
+    module = script["main"].__globals__  # run_path returns a copy; the functions see this one
+    real_train = module["train"]
+    monkeypatch.setitem(module, "train",
+                        lambda *args, **kwargs: trained.append(1) or real_train(*args, **kwargs))
     out = tmp_path / "out" / "tables.json"
     monkeypatch.setattr(sys, "argv", [
         "paper_tables.py", "--quick", "--data", str(tmp_path / "pairs"), "--classes", "4",
@@ -59,7 +61,8 @@ def test_quick_run_writes_every_table_and_row(tmp_path, monkeypatch):
             continue
         assert translations[key].shape == (2, 32, 32, 3)
         scores = run["scores"]
-        assert 0 < scores["mae"] < 2 and 0 <= scores["ssim"] <= 1
+        assert 0 < scores["mae"] < 2 and 0 <= scores["ssim gaussian"] <= 1
+        assert all(0 <= scores[f"hist {c}"] <= 1 for c in "Lab")
         if key.startswith("photo -> labels"):
             assert all(0 <= scores[m] <= 1 for m in ("per-pixel acc", "per-class acc",
                                                       "class IoU"))
