@@ -2,15 +2,16 @@
 
     python bench/train_speed.py --torch-python ../venv-with-torch/bin/python
 
-At 256x256 and 128x128, batch 1, float32, it times the reference step (bench/reference.py: the
+At 256x256 and 128x128, batch 1, in each precision (float32 and bfloat16 by default), it
+times the reference step (bench/reference.py: the
 authors' networks and optimize_parameters() in PyTorch, in its own process) and then this
 project's step (`Pix2Pix.train_step` through `distributed_step`, as train.py runs it), one
 after the other, --rounds times, since this machine's speed drifts. It prints seconds per step,
-the ratio of ours to the reference's, and the fraction of the arithmetic floor reached: the
-step's GFLOP (counted from the networks: G forward once and backward twice over, D forward three
-times and backward four times over: twice for D's update, weights and inputs, and once into G)
-at the rate this machine's TensorFlow sustains on a large float32 matrix product, measured in
-the same run. Writes the table as JSON (bench/train_speed.json).
+the ratio of ours to the reference's (float32 always: the authors' arithmetic), and the
+fraction of the arithmetic floor reached: the step's GFLOP (counted from the networks: G forward
+once and backward twice over, D forward three times and backward four times over: twice for D's
+update, weights and inputs, and once into G) at the rate this machine's TensorFlow sustains on a
+large matrix product in that precision, measured in the same run. Writes the table as JSON (bench/train_speed.json).
 """
 import argparse
 import json
@@ -36,9 +37,10 @@ from pix2pix.storage import atomic_path  # noqa: E402
 
 
 
-def matmul_gflops(n=2048, repeats=5):
-    """GFLOP/s of a large float32 matrix product: the best this CPU does with TensorFlow."""
-    a = tf.random.normal((n, n))
+def matmul_gflops(precision="float32", n=2048, repeats=5):
+    """GFLOP/s of a large matrix product in `precision`: the best this CPU does with
+    TensorFlow."""
+    a = tf.cast(tf.random.normal((n, n)), "float32" if precision == "float32" else precision)
     tf.matmul(a, a).numpy()
     start = time.perf_counter()
     for _ in range(repeats):
@@ -89,23 +91,29 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="times each pair of measurements is repeated (default 2)")
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
-                        help="this project's precision (the reference runs float32)")
+    parser.add_argument("--precision", nargs="+", default=list(PRECISIONS), choices=PRECISIONS,
+                        help="this project's precisions (default all; the reference runs "
+                             "float32)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "train_speed.json"))
     add_torch_flag(parser)
     args = parser.parse_args()
     rows = []
-    floor_gflops = matmul_gflops()
+    floor_gflops = {precision: matmul_gflops(precision) for precision in args.precision}
     for size, steps in ((256, args.steps), (128, 3 * args.steps)):
         for _ in range(args.rounds):
+            # Each round: the reference, then this project in each precision, one after the
+            # other, so that every ratio compares timings taken moments apart.
             reference = reference_seconds(args.torch_python, size, steps)
-            ours, gflop = measure(size, args.precision, args.warmup, steps)
-            rows.append({"size": size, "precision": args.precision, "steps": steps,
-                         "seconds": ours, "reference_seconds": reference,
-                         "ratio": ours / reference if reference else None, "gflop": gflop,
-                         "floor_fraction": gflop / floor_gflops / ours,
-                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-    print(f"arithmetic floor: {floor_gflops:.0f} GFLOP/s (a 2048x2048 float32 matrix product)")
+            for precision in args.precision:
+                ours, gflop = measure(size, precision, args.warmup, steps)
+                rows.append({
+                    "size": size, "precision": precision, "steps": steps, "seconds": ours,
+                    "reference_seconds": reference,
+                    "ratio": ours / reference if reference else None, "gflop": gflop,
+                    "floor_fraction": gflop / floor_gflops[precision] / ours,
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    for precision, rate in floor_gflops.items():
+        print(f"arithmetic floor, {precision}: {rate:.0f} GFLOP/s (a 2048x2048 matrix product)")
     print(f"{'size':>5} {'precision':<9} {'GFLOP':>6} {'reference s':>11} {'ours s':>7} "
           f"{'ours/ref':>8} {'of floor':>8} {'peak RSS MB':>11}")
     for r in rows:
