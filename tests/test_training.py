@@ -205,3 +205,24 @@ def test_generator_learns_the_synthetic_task(tmp_path, precision):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.h5", "logs", "losses.csv",
                                                           "model_000300.h5", "plot_000300.png"]
     assert len((tmp_path / "losses.csv").read_text().splitlines()) == 301
+
+
+@pytest.mark.slow
+def test_the_xla_step_computes_what_the_graph_step_computes(batch):
+    """--xla compiles the same step: the same losses and weights after two steps, to rounding
+    (XLA fuses and orders the sums its own way). Without dropout: XLA draws its own noise."""
+    def without_dropout():
+        return define_gan(define_generator(SHAPE, ngf=8, dropout=False),
+                          define_discriminator(SHAPE, ndf=8))
+    graph, compiled = without_dropout(), without_dropout()
+    compiled.set_weights(graph.get_weights())
+    before = snapshot(compiled.generator)
+    graph_step = distributed_step(graph, make_strategy())
+    xla_step = distributed_step(compiled, make_strategy(), xla=True)
+    for _ in range(2):
+        expected, logs = graph_step(*batch), xla_step(*batch)
+        for name in expected:
+            assert logs[name] == pytest.approx(expected[name], rel=1e-4, abs=1e-6), name
+    for a, b in zip(graph.weights, compiled.weights):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), atol=1e-5, err_msg=a.path)
+    assert changed(before, snapshot(compiled.generator))  # it trained

@@ -69,6 +69,10 @@ class RunConfig:
                              "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
                              "CPUs without it; the weights stay float32 either way",
                              choices=PRECISIONS)
+    xla: bool = setting(False, "compile the training step with XLA (jit_compile): on this "
+                        "project's CPUs it measured slower (bench/README.md), on a GPU measure "
+                        "it with bench/gpu_speed.py; it rounds differently, so a run does not "
+                        "repeat one without it exactly", recorded=False)
     distribute: str = setting("none", "train on all GPUs of this machine (mirrored) or on "
                               "several machines, each started with its own TF_CONFIG "
                               "(multiworker); --batch-size is the global batch, split across "

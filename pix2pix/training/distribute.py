@@ -66,9 +66,10 @@ def same_everywhere(strategy, value):
     return strategy.num_replicas_in_sync * squares == total * total
 
 
-def distributed_step(gan_model, strategy):
+def distributed_step(gan_model, strategy, xla=False):
     """`step(source, target)`: one training step (`Pix2Pix.train_step`) on a global batch of
-    NumPy arrays, split across the replicas; returns the losses, averaged over the replicas."""
+    NumPy arrays, split across the replicas; returns the losses, averaged over the replicas.
+    `xla` compiles the step with XLA (`jit_compile`) instead of running TensorFlow's graph."""
     replicas = strategy.num_replicas_in_sync
 
     def split(batch):
@@ -82,7 +83,7 @@ def distributed_step(gan_model, strategy):
         losses = gan_model.train_step((source, target))
         return tf.distribute.get_replica_context().all_reduce("MEAN", losses)
 
-    @tf.function
+    @tf.function(jit_compile=xla)
     def compiled_step(source, target):
         losses = strategy.run(replica_step, args=(source, target))
         return strategy.experimental_local_results(losses)[0]  # equal on every replica

@@ -150,7 +150,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
         raise Pix2PixError(f"the workers start from different steps: every worker must resume "
                            f"from the same checkpoint ({checkpoint_path} on a shared folder, "
                            f"or a copy of the chief's)")
-    step = distributed_step(gan_model, strategy)
+    step = distributed_step(gan_model, strategy, xla=config.xla)
     samples, val = held_out(val, dataset)
     logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
