@@ -8,8 +8,10 @@ labels -> photo is the reverse direction) for --epochs epochs of 400 batch-1 ste
 evaluates on ../shared/datasets/facades/test with evaluate.py's metrics beside its baselines
 (and the colour histograms of its --colours; FID and KID only given --inception-weights FILE).
 Writes docs/facades_losses.png (the loss curves), docs/facades_samples.png (source / generated /
-target) and the numbers as JSON (default bench/quality_facades.json). Without ../shared it says
-so and exits 0.
+target) and the numbers as JSON (default bench/quality_facades.json). With --every-epoch the
+generator saved at each epoch is scored too ("epochs" in the JSON: how two precisions compare
+along the run, python bench/quality_facades.py --epochs 3 --every-epoch --precision bfloat16).
+Without ../shared it says so and exits 0.
 """
 import argparse
 import json
@@ -26,9 +28,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
-from pix2pix.inference.generator import translate_uint8  # noqa: E402
+from pix2pix.inference.generator import load_generator, translate_uint8  # noqa: E402
 from pix2pix.inference.inception import NOT_COMPARABLE, inception_model  # noqa: E402
-from pix2pix.inference.metrics import format_table, heldout_scores  # noqa: E402
+from pix2pix.inference.metrics import evaluate_answers, format_table, heldout_scores  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
 from pix2pix.model.networks import (PRECISIONS, define_discriminator,  # noqa: E402
                               define_generator, set_precision)
@@ -67,6 +69,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--inception-weights", metavar="FILE",
                         help="InceptionV3 weights (include_top=False): also FID and KID")
+    parser.add_argument("--every-epoch", action="store_true",
+                        help="score the generator saved at each epoch, not only the last")
     args = parser.parse_args()
     if not os.path.isdir(args.data):
         print(f"skipped: {os.path.normpath(args.data)} is absent (the facades dataset)")
@@ -85,9 +89,19 @@ def main():
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()
         train(gan_model, dataset, RunConfig(epochs=args.epochs, out=out_dir,
-                                            save_every=args.epochs, seed=args.seed))
+                                            save_every=1 if args.every_epoch else args.epochs,
+                                            seed=args.seed, precision=args.precision))
         train_seconds = time.perf_counter() - start
         losses = np.genfromtxt(os.path.join(out_dir, "losses.csv"), delimiter=",", names=True)
+        by_epoch = {}
+        if args.every_epoch:
+            for epoch in range(1, args.epochs + 1):  # batch 1: epoch e ends at step e * pairs
+                path = os.path.join(out_dir, f"model_{epoch * len(dataset):06d}.h5")
+                saved, _ = load_generator(path)
+                answer = {"model": lambda sources: translate_uint8(saved, sources)}
+                by_epoch[epoch] = evaluate_answers(answer, test_labels, test_photos)["model"]
+                print(f"epoch {epoch}: " + ", ".join(f"{name} {value:.4f}" for name, value
+                                                     in by_epoch[epoch].items()))
     steps = len(losses)
 
     results = heldout_scores(g_model, test_labels, test_photos, colours=True,
@@ -109,7 +123,7 @@ def main():
     report = {"size": args.size, "precision": args.precision, "epochs": args.epochs,
               "steps": steps, "train_pairs": len(dataset), "test_pairs": len(test_labels),
               "train_seconds": train_seconds, "seconds_per_step": train_seconds / steps,
-              "results": results,
+              "results": results, "epochs_scored": by_epoch,
               "final_losses_mean_last_100": {name: float(np.mean(losses[name][-100:]))
                                              for name in losses.dtype.names[2:]}}
     with atomic_path(args.json) as tmp, open(tmp, "w") as f:

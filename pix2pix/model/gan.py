@@ -44,7 +44,8 @@ class Pix2Pix(keras.Model):
     def compile(self, d_optimizer, g_optimizer):
         super().compile(jit_compile=False)  # XLA measured slower on CPU
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        # Their variables now rather than at the first update, which would trace the step twice.
+        # Their variables now rather than at the first update, which would trace the step twice
+        # (a LossScaleOptimizer builds its inner optimizer's too).
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
 
@@ -96,10 +97,13 @@ class L1Only(Pix2Pix):
 def descend(optimizer, tape, loss, network):
     """One optimizer step of `network` down the gradient of `loss`. Under tf.distribute each
     replica holds 1/replicas of the batch and the optimizer sums the replicas' gradients, so each
-    replica's gradient is scaled by its share: the sum is the gradient of the batch's mean."""
+    replica's gradient is scaled by its share: the sum is the gradient of the batch's mean.
+    In float16 the loss is scaled too (`scale_loss`: the gradient of scale * loss, which the
+    LossScaleOptimizer divides by the scale), so that small gradients do not underflow."""
     share = tf.constant(1.0 / tf.distribute.get_replica_context().num_replicas_in_sync)
     weights = network.trainable_variables
-    optimizer.apply(tape.gradient(loss, weights, output_gradients=share), weights)
+    seed = optimizer.scale_loss(share)  # share, or share * the loss scale in float16
+    optimizer.apply(tape.gradient(loss, weights, output_gradients=seed), weights)
 
 
 def bce(logits, label):
@@ -123,6 +127,16 @@ def define_gan(g_model, d_model, lambda_l1=LAMBDA_L1, gan_mode="vanilla",
     `gan_mode` (None), the paper's L1 alone."""
     model = (L1Only if gan_mode is None else Pix2Pix)(g_model, d_model, lambda_l1,
                                                       gan_mode or "vanilla")
-    model.compile(d_optimizer=PyTorchAdam(learning_rate, beta_1),
-                  g_optimizer=PyTorchAdam(learning_rate, beta_1))
+    model.compile(d_optimizer=adam(learning_rate, beta_1, g_model.compute_dtype),
+                  g_optimizer=adam(learning_rate, beta_1, g_model.compute_dtype))
     return model
+
+
+def adam(learning_rate, beta_1, compute_dtype):
+    """The authors' Adam; for networks computing in float16, inside Keras's dynamic loss scaling
+    (the scale halves at a step whose gradients overflow, which it skips, and doubles after 2,000
+    steps without one; checkpoints keep it)."""
+    optimizer = PyTorchAdam(learning_rate, beta_1)
+    if compute_dtype == "float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

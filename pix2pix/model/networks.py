@@ -15,19 +15,20 @@ from pix2pix.model.layers import DROPOUT, has_bias, init, normalization
 from pix2pix.model.resnet import BLOCKS, define_resnet_generator
 
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 def set_precision(precision):
-    """Build the networks that follow in "float32" (the paper's) or "bfloat16".
+    """Build the networks that follow in "float32" (the paper's), "bfloat16" or "float16".
 
-    "bfloat16" is Keras's mixed precision: convolutions compute in bfloat16 while the weights,
+    The last two are Keras's mixed precision: convolutions compute in 16 bits while the weights,
     BatchNorm and the two networks' outputs stay float32 (every output layer asks for float32).
-    On a CPU with bfloat16 instructions (AVX512_BF16) it trains about 1.6 times faster; CPUs
-    without them must emulate bfloat16, which can be slower than float32.
+    On a CPU with bfloat16 instructions (AVX512_BF16) bfloat16 trains about 1.6 times faster;
+    CPUs without them must emulate it, which can be slower than float32. float16 is for NVIDIA
+    GPUs older than Ampere: its small range needs the losses scaled (`define_gan` does it).
     """
     keras.mixed_precision.set_global_policy(
-        "mixed_bfloat16" if precision == "bfloat16" else "float32")
+        "float32" if precision == "float32" else f"mixed_{precision}")
 
 
 PATCH_LAYERS = {1: 0, 16: 1, 70: 3, 286: 5}  # receptive field -> number of stride-2 layers

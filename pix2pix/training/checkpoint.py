@@ -7,7 +7,8 @@ settings: dataset, batch size, jitter, widths, ...). It is written to a temporar
 so the previous checkpoint stays until the new one is complete.
 
 Each variable is stored under its group and its key (generator/encoder_2_norm/gamma,
-g_optimizer/encoder_1_kernel_momentum) and loaded by key, so a change in the order of the
+g_optimizer/encoder_1_kernel_momentum, g_optimizer/loss_scale/dynamic_scale in float16) and
+loaded by key, so a change in the order of the
 variables (same-shaped BatchNorm ones above all) cannot swap them; different keys are refused.
 Checkpoints written before keys hold each group's variables by position (generator/0,
 generator/1, ...): they still load, by position, in the order of Keras's `variables`.
@@ -46,8 +47,15 @@ def network_variables(model):
 def optimizer_variables(optimizer):
     """An optimizer's variables keyed by their names (iteration, encoder_1_kernel_momentum): their
     `path` less the optimizer's own name, which numbers the optimizers made before in the process
-    (py_torch_adam_1/...)."""
-    return [(v.name, v) for v in optimizer.variables]
+    (py_torch_adam_1/...). float16's LossScaleOptimizer keeps its own (the dynamic scale, the
+    steps since it last changed, and an iteration and a learning rate of the same names as its
+    inner optimizer's) under loss_scale/, and its inner optimizer's as that one alone would."""
+    if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return [(v.name, v) for v in optimizer.variables]
+    inner = optimizer.inner_optimizer
+    inner_ids = {id(v) for v in inner.variables}
+    own = [v for v in optimizer.variables if id(v) not in inner_ids]
+    return [(f"loss_scale/{v.name}", v) for v in own] + optimizer_variables(inner)
 
 
 def save_checkpoint(path, gan_model, state):

@@ -65,9 +65,10 @@ class RunConfig:
                                "lambda)", minimum=0)
     lr: float = setting(LEARNING_RATE, "Adam's learning rate, for both networks", minimum=0)
     beta1: float = setting(BETA_1, "Adam's first momentum, for both networks", minimum=0)
-    precision: str = setting("float32", "float32 (the paper's) or bfloat16: mixed precision, "
+    precision: str = setting("float32", "float32 (the paper's), bfloat16: mixed precision, "
                              "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
-                             "CPUs without it; the weights stay float32 either way",
+                             "CPUs without it, or float16: mixed precision with loss scaling, "
+                             "for NVIDIA GPUs older than Ampere; the weights stay float32",
                              choices=PRECISIONS)
     xla: bool = setting(False, "compile the training step with XLA (jit_compile): on this "
                         "project's CPUs it measured slower (bench/README.md), on a GPU measure "
