@@ -14,7 +14,7 @@ from pix2pix.cli import (add_debug_flag, add_generator_flags, add_mode_flags, ad
 from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.distributions import check_rgb
-from pix2pix.inference.generator import check_fits, translate_uint8
+from pix2pix.inference.generator import check_fits, translate_pixels
 from pix2pix.inference.inception import NOT_COMPARABLE, inception_model
 from pix2pix.inference.metrics import format_table, heldout_scores, palette_for
 from pix2pix.inference.plotting import PLOT_EXTENSIONS, plot_translations
@@ -75,8 +75,9 @@ def main(args):
         print(f"saved {args.json}")
     if args.samples:
         n = min(args.n, len(sources))
-        generated = translate_uint8(g_model, sources[:n], args.mode)
-        plot_translations(sources[:n], generated, targets[:n], args.samples)
+        generated = translate_pixels(g_model, sources[:n], args.mode)
+        plot_translations(sources[:n], generated, targets[:n], args.samples,
+                          config.get("colorization", False))
         print(f"saved {args.samples}")
 
 

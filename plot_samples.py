@@ -21,7 +21,7 @@ def main(args):
     sources, targets = pairs.sources, pairs.targets
     rng = np.random.default_rng(args.seed)
     indices = rng.choice(len(sources), size=min(args.n, len(sources)), replace=False)
-    plot_samples(sources[indices], targets[indices], args.output)
+    plot_samples(sources[indices], targets[indices], args.output, pairs.colorization)
     print(f"loaded {len(sources)} pairs of {sources.shape[1]}x{sources.shape[2]} images; "
           f"saved {len(indices)} of them to {args.output}")
 

@@ -4,14 +4,18 @@
     python prepare_dataset.py --download maps     # fetch data/maps/, prepare its train split
     python prepare_dataset.py --synthetic 500 --size 64 -o data/synthetic_64.npz
     python prepare_dataset.py --combine photos/ labels/ data/mine/train   # two folders -> pairs
+    python prepare_dataset.py --colorization photos/ --size 256 -o data/colorize_256.npz  # L -> ab
+
+Images keep their channels (grayscale 1, colour 3, a TIFF its own) and bit depth (16-bit PNG
+and TIFF stay uint16).
 """
 import argparse
 import os
 
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data.datasets import load_images
-from pix2pix.data.prepare import (DATASETS, DATASETS_URL, combine_folders, download_dataset,
-                                  save_dataset)
+from pix2pix.data.prepare import (DATASETS, DATASETS_URL, colorization_pairs, combine_folders,
+                                  download_dataset, save_dataset)
 from pix2pix.data.synthetic import synthetic_dataset
 from pix2pix.errors import Pix2PixError
 from pix2pix.storage import check_output
@@ -37,6 +41,10 @@ def main(args):
         args.output = args.output or os.path.join("data", f"synthetic_{args.size}.npz")
         check_output(args.output, args.overwrite)
         sources, targets = synthetic_dataset(args.synthetic, args.size, seed=args.seed)
+    elif args.colorization:
+        args.output = args.output or default_output(args.colorization, args.size)
+        check_output(args.output, args.overwrite)
+        sources, targets = colorization_pairs(args.colorization, args.size)
     else:
         folder = args.folder or os.path.join(args.data_dir, args.download, "train")
         args.output = args.output or default_output(folder, args.size)
@@ -44,8 +52,9 @@ def main(args):
         if args.download:
             download_dataset(args.download, args.data_dir, args.base_url)
         sources, targets = load_images(folder, args.size)
-    save_dataset(args.output, sources, targets)
-    print(f"saved {len(sources)} pairs of {args.size}x{args.size} images to {args.output}")
+    save_dataset(args.output, sources, targets, colorization=bool(args.colorization))
+    print(f"saved {len(sources)} pairs of {sources.shape[2]}x{sources.shape[1]} images "
+          f"({sources.shape[3]} -> {targets.shape[3]} channels, {sources.dtype}) to {args.output}")
 
 
 def build_parser():
@@ -65,6 +74,9 @@ def build_parser():
     source.add_argument("--combine", nargs=3, metavar=("A_DIR", "B_DIR", "OUT_DIR"),
                         help="join the same-named images of A_DIR (left) and B_DIR (right) into "
                              "side-by-side pairs in OUT_DIR, ready for this script or train.py")
+    source.add_argument("--colorization", metavar="PHOTOS",
+                        help="L-to-ab pairs of a folder of colour photos, as the authors' "
+                             "colorization dataset makes them (Lab: L in, 1 channel; ab out, 2)")
     parser.add_argument("--size", type=int, default=256, help="output image size (default 256)")
     parser.add_argument("-o", "--output",
                         help="npz file to write (default data/<dataset>_<size>.npz)")

@@ -30,7 +30,7 @@ from pix2pix.training.checkpoint import find_checkpoint, read_settings
 from pix2pix.training.config import (FIELDS, add_run_flags, given_settings, resume_settings,
                                      with_defaults)
 from pix2pix.training.distribute import make_strategy
-from pix2pix.training.loop import train
+from pix2pix.training.loop import prepared, train
 
 
 def main(args):
@@ -52,9 +52,13 @@ def main(args):
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     dataset, val = load_pairs(config, args.dataset)
-    image_shape = dataset.image_shape
+    _, (height, width) = prepared(config, dataset)
+    image_shape = (height, width, dataset.image_shape[2])
+    target_channels = dataset.target_shape[2]
     replicas = strategy.num_replicas_in_sync
-    print(f"{len(dataset)} pairs of {image_shape[0]}x{image_shape[1]} images"
+    print(f"{len(dataset)} pairs of {dataset.image_shape[0]}x{dataset.image_shape[1]} images "
+          f"({image_shape[2]} -> {target_channels} channels, {dataset.dtype.itemsize * 8}-bit), "
+          f"trained on {config.preprocess} {height}x{width}"
           f"{' (reversed: right half -> left half)' if config.reverse else ''}"
           f"{f', on {replicas} replicas' if config.distribute != 'none' else ''}; training on "
           f"{where}")
@@ -62,9 +66,9 @@ def main(args):
     with strategy.scope():
         try:
             d_model = define_discriminator(image_shape, config.ndf, config.patch, config.norm,
-                                           conditional=config.conditional)
+                                           target_channels, conditional=config.conditional)
             g_model = define_generator(image_shape, config.ngf, config.netG, config.norm,
-                                       config.dropout)
+                                       config.dropout, out_channels=target_channels)
         except ValueError as e:
             raise Pix2PixError(f"{args.dataset}: {e}") from None
         gan_model = define_gan(g_model, d_model, config.lambda_l1,
@@ -74,12 +78,17 @@ def main(args):
 
 def load_pairs(config, path):
     """The training pairs and the held-out ones (--val, or None), in the run's direction."""
-    dataset = load_dataset(path, config.size)
-    val = load_dataset(config.val, dataset.image_shape[0], in_memory=True) if config.val else None
-    if val is not None and val.image_shape != dataset.image_shape:
-        raise Pix2PixError(f"--val {config.val}: images of {val.image_shape[0]}x"
-                           f"{val.image_shape[1]}, the run trains at {dataset.image_shape[0]}x"
-                           f"{dataset.image_shape[1]}")
+    # Only the paper's jitter resizes a folder's images on reading; the other modes take
+    # them at their own resolution, as the authors' do.
+    dataset = load_dataset(path, config.size if config.preprocess == "resize_and_crop" else None)
+    _, (height, width) = prepared(config, dataset)
+    val = load_dataset(config.val, height, in_memory=True) if config.val else None
+    if val is not None and (val.image_shape[:2] != (height, width) or
+                            val.image_shape[2] != dataset.image_shape[2] or
+                            val.dtype != dataset.dtype):
+        raise Pix2PixError(f"--val {config.val}: {val.dtype} images of {val.image_shape[1]}x"
+                           f"{val.image_shape[0]}x{val.image_shape[2]}, the run trains on "
+                           f"{dataset.dtype} images of {width}x{height}x{dataset.image_shape[2]}")
     if config.reverse:
         dataset = dataset.reversed()
         val = val.reversed() if val is not None else None

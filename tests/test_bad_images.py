@@ -95,7 +95,8 @@ def test_bomb_is_refused_without_decoding(tmp_path, monkeypatch):
 def test_other_modes_are_converted(tmp_path, name):
     path = write_files(tmp_path, {name: CONVERTED_IMAGES[name]}) / name
     left, right = load_pair(str(path), 32)
-    assert left.shape == right.shape == (32, 32, 3) and left.mean() < right.mean()
+    channels = 1 if name in ("grayscale.png", "sixteen_bit.png") else 3  # grayscale stays one
+    assert left.shape == right.shape == (32, 32, channels) and left.mean() < right.mean()
 
 
 def test_odd_shaped_pair_is_split_with_a_warning(tmp_path, capsys):
@@ -112,7 +113,8 @@ def test_odd_shaped_pair_is_split_with_a_warning(tmp_path, capsys):
 
 
 def test_prepare_folder_names_and_skips_each_bad_image(tmp_path):
-    folder = write_files(tmp_path / "pairs", dict(BAD_PAIRS, **CONVERTED_IMAGES, **ODD_SHAPED))
+    eight_bit = {name: make for name, make in CONVERTED_IMAGES.items() if name != "sixteen_bit.png"}
+    folder = write_files(tmp_path / "pairs", dict(BAD_PAIRS, **eight_bit, **ODD_SHAPED))
     (folder / "notes.txt").write_text("not an image, not even looked at")
     out = tmp_path / "pairs.npz"
     result = run_script("prepare_dataset.py", folder, "--size", 32, "-o", out)
@@ -124,7 +126,7 @@ def test_prepare_folder_names_and_skips_each_bad_image(tmp_path):
                    for line in lines), (name, result.stderr)
     assert any(line.startswith("warning") and "square.png" in line for line in lines)
     src, _ = read_npz(str(out))
-    assert len(src) == len(CONVERTED_IMAGES) + len(ODD_SHAPED)
+    assert len(src) == len(eight_bit) + len(ODD_SHAPED) and src.shape[3] == 3  # gray widened
     assert "notes.txt" not in result.stderr
 
 

@@ -96,7 +96,7 @@ def test_pair_is_split_at_half_width_and_resized(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16"])
-def test_other_image_modes_are_converted(tmp_path, mode):
+def test_other_image_modes_keep_their_channels_and_depth(tmp_path, mode):
     path = tmp_path / "pair.png"
     if mode == "I;16":
         wide = np.concatenate([np.full((32, 32), 1000), np.full((32, 32), 60000)], 1)
@@ -104,7 +104,8 @@ def test_other_image_modes_are_converted(tmp_path, mode):
     else:
         write_pair(path, mode=mode)
     left, right = load_pair(str(path), 32)
-    assert left.shape == (32, 32, 3)
+    assert left.shape == (32, 32, 1 if mode in ("L", "I;16") else 3)  # grayscale stays one
+    assert left.dtype == (np.uint16 if mode == "I;16" else np.uint8)
     assert left.mean() < right.mean()
 
 

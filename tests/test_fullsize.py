@@ -8,7 +8,7 @@ from PIL import Image
 from conftest import run_script
 from pix2pix.inference.fullsize import (blend_tiles, generator_for_shape, generator_stride,
                                        pad_to_multiple, tile_windows, translate_full_size,
-                                       translate_full_size_uint8)
+                                       translate_full_size_pixels)
 from pix2pix.data.images import open_rgb
 from pix2pix.inference.generator import save_generator, translate_images
 from pix2pix.model.networks import define_generator
@@ -39,7 +39,7 @@ def test_stride_is_two_to_the_number_of_downsamplings(g32):
 @pytest.mark.parametrize("width, height", [(75, 50), (100, 40), (32, 32), (20, 70)])
 @pytest.mark.parametrize("mode", ["paper", "deterministic", "eval"])
 def test_output_has_the_input_size(g32, width, height, mode):
-    out = translate_full_size_uint8(g32, random_image(height, width), mode)
+    out = translate_full_size_pixels(g32, random_image(height, width), mode)
     assert out.shape == (height, width, 3) and out.dtype == np.uint8
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 import numpy as np
 from tqdm import tqdm
 
-from pix2pix.data.images import list_images, open_rgb
+from pix2pix.data.colorization import photo_to_pair
+from pix2pix.data.images import list_images, open_rgb, resize_array
 from pix2pix.errors import Pix2PixError
 from pix2pix.storage import atomic_path
 
@@ -21,10 +22,40 @@ DATASETS_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 DATASETS = ("maps", "facades", "cityscapes", "edges2shoes", "edges2handbags", "night2day")
 
 
-def save_dataset(path, sources, targets):
-    """Write the pairs as a compressed npz (arr_0 = sources, arr_1 = targets), atomically."""
+def save_dataset(path, sources, targets, colorization=False):
+    """Write the pairs as a compressed npz (arr_0 = sources, arr_1 = targets, and for L-to-ab
+    pairs a marker array `colorization`), atomically."""
+    marker = {"colorization": np.ones(1, bool)} if colorization else {}
     with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, sources, targets)
+        np.savez_compressed(tmp, sources, targets, **marker)
+
+
+def colorization_pairs(folder, size=None):
+    """L-to-ab pairs (pix2pix/data/colorization.py) of the colour photos in `folder`, each
+    resized to size x size (None: their own size, which must then be one); an unreadable photo
+    is named and skipped."""
+    paths = list_images(folder)
+    if not paths:
+        raise Pix2PixError(f"{folder}: no images found")
+    sources, targets = [], []
+    for path in tqdm(paths, desc=f"reading {folder}", unit="photo"):
+        try:
+            photo = np.asarray(open_rgb(path))
+        except Pix2PixError as e:
+            tqdm.write(f"skipping {e}", file=sys.stderr)
+            continue
+        if size is not None:
+            photo = resize_array(photo, size, size)
+        if sources and photo.shape[:2] != sources[0].shape[:2]:
+            raise Pix2PixError(f"{path}: {photo.shape[1]}x{photo.shape[0]}, but the first photo "
+                               f"is {sources[0].shape[1]}x{sources[0].shape[0]}; give --size "
+                               f"to resize them all")
+        lightness, ab = photo_to_pair(photo)
+        sources.append(lightness)
+        targets.append(ab)
+    if not sources:
+        raise Pix2PixError(f"{folder}: none of its {len(paths)} images could be read")
+    return np.stack(sources), np.stack(targets)
 
 
 def combine_folders(a_dir, b_dir, out_dir):

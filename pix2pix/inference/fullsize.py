@@ -1,6 +1,6 @@
 """Translating images at their own resolution, as the paper ran its maps model on 512x512 images.
 
-The generator is fully convolutional, but a saved model has a fixed input shape (size, size, 3).
+The generator is fully convolutional, but a saved model has a fixed input shape (size, size, channels).
 `generator_for_shape` calls the same layers, and so the same trained weights, on another input
 shape. A U-Net only fits images whose sides are multiples of its total stride, 2 ** (number of
 downsamplings): 256 for the paper's 256x256 generator, whose innermost layer is 1x1. So an image
@@ -158,7 +158,9 @@ def translate_full_size(g_model, image, mode="paper", tile=None):
     return out[top:top + height, left:left + width]
 
 
-def translate_full_size_uint8(g_model, image, mode="paper", tile=None):
-    """`translate_full_size` for a uint8 image, as image files hold them."""
-    return unscale_images(translate_full_size(g_model, scale_images(np.asarray(image)), mode,
-                                              tile))
+def translate_full_size_pixels(g_model, image, mode="paper", tile=None, max_value=None):
+    """`translate_full_size` for a uint8 or uint16 image (h, w, c), as image files hold them,
+    the translation of the same type and scale (see `scale_images`)."""
+    image = np.asarray(image)
+    generated = translate_full_size(g_model, scale_images(image, max_value), mode, tile)
+    return unscale_images(generated, image.dtype, max_value)

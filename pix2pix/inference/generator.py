@@ -78,7 +78,7 @@ def load_generator(path):
     except Exception as e:
         raise Pix2PixError(f"{path}: cannot load the model ({e})") from None
     shape = model.input_shape
-    if isinstance(shape, list) or len(shape) != 4 or model.output_shape != shape:
+    if isinstance(shape, list) or len(shape) != 4 or model.output_shape[:3] != shape[:3]:
         raise Pix2PixError(f"{path}: not a pix2pix generator (inputs {shape}, outputs "
                            f"{model.output_shape}); was a discriminator given?")
     return model, config
@@ -110,9 +110,10 @@ def keras_zip_config(path):
 def check_fits(g_model, image_shape, source):
     """Refuse images of another size than the model's, with one line naming where they came from."""
     if tuple(image_shape) != g_model.input_shape[1:]:
-        size = g_model.input_shape[1]
-        raise Pix2PixError(f"{source}: its {image_shape[0]}x{image_shape[1]} images do not fit "
-                           f"the model, which translates {size}x{size} images")
+        height, width, channels = g_model.input_shape[1:]
+        raise Pix2PixError(f"{source}: its {image_shape[0]}x{image_shape[1]}x{image_shape[2]} "
+                           f"images do not fit the model, which translates {height}x{width} "
+                           f"images of {channels} channels")
 
 
 def inference_model(g_model, mode):
@@ -162,3 +163,10 @@ def translate_images(g_model, sources, mode="paper"):
 def translate_uint8(g_model, images, mode="paper"):
     """`translate_images` for uint8 images, as datasets and image files hold them."""
     return unscale_images(translate_images(g_model, scale_images(images), mode))
+
+
+def translate_pixels(g_model, images, mode="paper", max_value=None):
+    """`translate_images` for uint8 or uint16 images, the translations of the same type and
+    scale (`max_value`, by default the type's largest value, maps to 1)."""
+    generated = translate_images(g_model, scale_images(images, max_value), mode)
+    return unscale_images(generated, images.dtype, max_value)

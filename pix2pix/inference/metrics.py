@@ -25,7 +25,7 @@ from pix2pix.backend import keras
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.distributions import (add_counts, histogram_intersections,
                                              lab_histograms)
-from pix2pix.inference.generator import translate_uint8
+from pix2pix.inference.generator import translate_pixels
 from pix2pix.inference.inception import inception_distances, inception_features
 
 
@@ -42,18 +42,21 @@ def ssim_gaussian(a, b, data_range=255):
 
 
 def image_scores(generated, targets):
-    """Per-image metrics of uint8 images: {metric: array of N values}."""
-    difference = np.abs(generated.astype(np.int16) - targets.astype(np.int16))
+    """Per-image metrics of uint8 (or uint16: the range 65535, "within 5" of 255) images:
+    {metric: array of N values}."""
+    top = float(np.iinfo(targets.dtype).max)
+    difference = np.abs(generated.astype(np.int32) - targets.astype(np.int32))
     with np.errstate(divide="ignore"):  # an exact copy has an infinite PSNR: capped
-        psnr = [min(PSNR_CAP, peak_signal_noise_ratio(t, g, data_range=255))
+        psnr = [min(PSNR_CAP, peak_signal_noise_ratio(t, g, data_range=top))
                 for g, t in zip(generated, targets)]
-    ssim = [structural_similarity(t, g, channel_axis=-1, data_range=255)
+    ssim = [structural_similarity(t, g, channel_axis=-1, data_range=top)
             for g, t in zip(generated, targets)]
-    return {"mae": difference.mean(axis=(1, 2, 3)) / 127.5,
+    return {"mae": difference.mean(axis=(1, 2, 3)) / (top / 2),
             "psnr": np.array(psnr),
             "ssim": np.array(ssim),
-            "ssim gaussian": np.array([ssim_gaussian(t, g) for g, t in zip(generated, targets)]),
-            "pixels within 5": (difference <= 5).all(axis=-1).mean(axis=(1, 2))}
+            "ssim gaussian": np.array([ssim_gaussian(t, g, data_range=top)
+                                       for g, t in zip(generated, targets)]),
+            "pixels within 5": (difference <= 5 * top / 255).all(axis=-1).mean(axis=(1, 2))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,13 +139,17 @@ def baselines(g_model, targets, mode="paper"):
     `mean target` answers every input with the mean of the targets.
     """
     untrained = keras.models.clone_model(g_model)  # new layers, new initial weights
-    mean_target = targets.mean(axis=0).round().astype(np.uint8)
-    return {
-        "model": lambda sources: translate_uint8(g_model, sources, mode),
+    mean_target = targets.mean(axis=0).round().astype(targets.dtype)
+    answers = {
+        "model": lambda sources: translate_pixels(g_model, sources, mode),
         "source": lambda sources: sources,
-        "untrained": lambda sources: translate_uint8(untrained, sources, mode),
-        "mean target": lambda sources: np.broadcast_to(mean_target, sources.shape),
+        "untrained": lambda sources: translate_pixels(untrained, sources, mode),
+        "mean target": lambda sources: np.broadcast_to(mean_target,
+                                                       (len(sources), *mean_target.shape)),
     }
+    if g_model.input_shape[-1] != g_model.output_shape[-1]:  # a source is no answer then
+        del answers["source"]
+    return answers
 
 
 def evaluate_answers(answers, sources, targets, palette=None, batch=16, colours=False,

@@ -1,10 +1,12 @@
 """Figures: dataset samples and source / generated / target comparisons."""
 import matplotlib
+import numpy as np
 
 
 matplotlib.use("Agg")  # files only: no window, works on a machine without a screen
 import matplotlib.pyplot as plt  # noqa: E402
 
+from pix2pix.data.colorization import pair_to_photo  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 
@@ -19,7 +21,8 @@ def plot_rows(rows, path, titles=None):
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
             ax = axes[r][c]
-            ax.imshow(image)
+            image = shown(image)
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
             if titles and c == 0 and n_cols > 1:
@@ -32,12 +35,33 @@ def plot_rows(rows, path, titles=None):
     plt.close(fig)
 
 
-def plot_samples(sources, targets, path):
-    """Sources on the top row, their targets below."""
-    plot_rows([list(sources), list(targets)], path, titles=["Source", "Target"])
+def shown(image):
+    """A (h, w, c) uint8 or uint16 image as matplotlib shows it: 8 bits (16-bit values / 257),
+    1 channel as grayscale, 2 with a third of zeros, more than 3 by their first three."""
+    if image.dtype == np.uint16:
+        image = (image / 257).round().astype(np.uint8)
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.shape[2] == 2:
+        return np.concatenate([image, np.zeros_like(image[:, :, :1])], axis=-1)
+    return image[:, :, :3]
 
 
-def plot_translations(sources, generated, targets, path):
-    """Rows of source, generated and target images (one column per pair)."""
+def as_photos(lightness, abs_):
+    """Colorization pairs: L and ab back into RGB photos, one per image."""
+    return [pair_to_photo(l, ab) for l, ab in zip(lightness, abs_)]
+
+
+def plot_samples(sources, targets, path, colorization=False):
+    """Sources on the top row, their targets below (for colorization, the photos)."""
+    targets = as_photos(sources, targets) if colorization else list(targets)
+    plot_rows([list(sources), targets], path, titles=["Source", "Target"])
+
+
+def plot_translations(sources, generated, targets, path, colorization=False):
+    """Rows of source, generated and target images (one column per pair); for colorization,
+    L and each ab turned back into RGB."""
+    if colorization:
+        generated, targets = as_photos(sources, generated), as_photos(sources, targets)
     plot_rows([list(sources), list(generated), list(targets)], path,
               titles=["Source", "Generated", "Expected"])

@@ -9,6 +9,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from pix2pix.data.preprocess import PREPROCESS, Preprocess
 from pix2pix.errors import Pix2PixError
 from pix2pix.model.gan import GAN_LOSSES, LAMBDA_L1
 from pix2pix.model.layers import NORMS
@@ -40,8 +41,22 @@ class RunConfig:
     decay_epochs: int = setting(0, "further epochs over which the rate falls linearly to zero "
                                 "(the paper's recipe is --epochs 100 --decay-epochs 100)",
                                 minimum=0, grows=True)
-    jitter: bool = setting(True, "turn off the paper's random jitter (resize to 286/256, random "
-                           "crop) and mirroring of each training pair", flag="--no-jitter")
+    jitter: bool = setting(True, "turn off all randomness of --preprocess (crops and "
+                           "mirroring): each pair resized to the crop size or centre-cropped",
+                           flag="--no-jitter")
+    preprocess: str = setting("resize_and_crop", "how each pair is prepared, as the authors' "
+                              "option: resize_and_crop (the paper's jitter), crop (random "
+                              "crops of pairs at their own resolution), scale_width, "
+                              "scale_width_and_crop (keep the aspect ratio) or none",
+                              choices=PREPROCESS)
+    load_size: int = setting(None, "side (width for scale_width) pairs are resized to before "
+                             "the crop (default crop size x 286/256)", minimum=1)
+    crop_size: int = setting(None, "side of the random crops, the model's input size (default "
+                             "the images' side)", minimum=1)
+    flip: bool = setting(True, "no random mirroring (crops stay on)", flag="--no-flip")
+    max_value: int = setting(None, "the pixel value that maps to 1 (0 maps to -1) for every "
+                             "image: by default the type's largest, 255 or 65535 (e.g. 4095 for "
+                             "12-bit data in 16-bit files)", minimum=1)
     netG: str = setting("unet", "the generator: the paper's U-Net, the authors' ResNets (any "
                         "size divisible by 4; CycleGAN's), or the U-Net without skips (the "
                         "paper's encoder-decoder)", choices=GENERATORS)
@@ -80,6 +95,9 @@ class RunConfig:
                               "the devices, and BatchNorm pools their statistics",
                               choices=DISTRIBUTIONS)
     pairs: int = setting(None, "pairs in the dataset, as the loop counts them", flag=None)
+    bit_depth: int = setting(8, "8 or 16, the type of the dataset's images", flag=None)
+    colorization: bool = setting(False, "L-to-ab pairs (prepare_dataset.py --colorization)",
+                                 flag=None)
     # How this invocation runs and reports: not recorded, free to change on --resume.
     out: str = setting("models", "output folder", recorded=False)
     model_format: str = setting("h5", "the file format of the saved generators: H5 (the "
@@ -112,7 +130,13 @@ class RunConfig:
         return {"image_size": self.size, **{name: getattr(self, name) for name in (
             "dataset", "reverse", "netG", "norm", "dropout", "ngf", "batch_size", "gan",
             "gan_mode", "conditional", "patch", "ndf", "lambda_l1", "lr", "beta1",
-            "precision")}}
+            "precision", "preprocess", "load_size", "crop_size", "flip", "max_value",
+            "bit_depth", "colorization")}}
+
+    def preprocessing(self):
+        """The settings of `iterate_batches` (pix2pix/data/preprocess.py), sizes left out."""
+        return Preprocess(self.preprocess, self.crop_size, self.load_size, self.flip,
+                          self.max_value)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}

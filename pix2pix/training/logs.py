@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pix2pix.backend import tf
-from pix2pix.data.images import unscale_images
+from pix2pix.data.images import three_channels, unscale_images
 from pix2pix.inference.generator import translate_images
 
 
@@ -58,7 +58,8 @@ class RunLogs:
                 source, target = self.samples
                 generated = translate_images(self.g_model, source)
                 tf.summary.image("source | generated | target",
-                                 unscale_images(np.concatenate([source, generated, target], 2)),
+                                 unscale_images(np.concatenate(
+                                     [three_channels(x) for x in (source, generated, target)], 2)),
                                  max_outputs=len(source))
 
     def watch_discriminator(self, step, losses):

@@ -14,7 +14,7 @@ from pix2pix.backend import tf
 from pix2pix.data.datasets import iterate_batches, load_batch
 from pix2pix.data.images import unscale_images
 from pix2pix.errors import Pix2PixError
-from pix2pix.inference.generator import save_generator, translate_images, translate_uint8
+from pix2pix.inference.generator import save_generator, translate_images, translate_pixels
 from pix2pix.inference.metrics import evaluate_answers
 from pix2pix.inference.plotting import plot_translations
 from pix2pix.model.gan import L1Only
@@ -41,15 +41,17 @@ def save_results(step, epoch, g_model, dataset, config, val, logs):
     held-out pairs `val`, log their scores. Returns the model's path."""
     indices = np.random.default_rng(step).choice(len(dataset), min(N_SAMPLES, len(dataset)),
                                                  replace=False)
-    source, target = load_batch(dataset, indices)
+    source, target = load_batch(dataset, indices, preprocess=config.preprocessing())
     generated = translate_images(g_model, source)
     plot_path = os.path.join(config.out, f"plot_{step:06d}.png")
-    plot_translations(*map(unscale_images, (source, generated, target)), plot_path)
+    plot_translations(*(unscale_images(x, dataset.dtype, config.max_value)
+                        for x in (source, generated, target)), plot_path, config.colorization)
     model_path = os.path.join(config.out, f"model_{step:06d}.{config.model_format}")
     save_generator(g_model, model_path, dict(config.model_config(), step=step, epoch=epoch))
     tqdm.write(f"epoch {epoch}: saved {model_path} and {plot_path}")
     if val is not None:
-        answers = {"model": lambda sources: translate_uint8(g_model, sources)}
+        answers = {"model": lambda sources: translate_pixels(g_model, sources,
+                                                             max_value=config.max_value)}
         logs.scores(step, evaluate_answers(answers, *val)["model"])
     return model_path
 
@@ -111,11 +113,23 @@ def check_batch_size(pairs, batch_size, replicas):
                            f"{replicas}")
 
 
-def held_out(val, dataset):
+def prepared(config, dataset):
+    """`config` with what the data decides filled in: the crop and load sizes left out, the
+    model's input size, the bit depth, colorization and the number of pairs."""
+    preprocess = config.preprocessing().for_side(int(dataset.image_shape[0]))
+    preprocess.check(*dataset.image_shape[:2], getattr(dataset, "paths", [config.dataset])[0])
+    height, width = preprocess.output_shape(*dataset.image_shape[:2])
+    return dataclasses.replace(config, size=height, crop_size=preprocess.crop_size,
+                               load_size=preprocess.load_size, pairs=len(dataset),
+                               bit_depth=dataset.dtype.itemsize * 8,
+                               colorization=dataset.colorization), (height, width)
+
+
+def held_out(val, dataset, preprocess):
     """The float batches TensorBoard shows (the first held-out pairs, else the first training
-    pairs), and the held-out pairs as uint8 arrays (None without `val`)."""
+    pairs), and the held-out pairs as arrays (None without `val`)."""
     shown = val if val is not None else dataset
-    samples = load_batch(shown, range(min(N_SAMPLES, len(shown))))
+    samples = load_batch(shown, range(min(N_SAMPLES, len(shown))), preprocess=preprocess)
     if val is not None:
         val = tuple(map(np.stack, zip(*(val[i] for i in range(len(val))))))
     return samples, val
@@ -139,7 +153,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     batch_size, out_dir = config.batch_size, config.out
     check_batch_size(len(dataset), batch_size, strategy.num_replicas_in_sync)
     total_epochs = config.epochs + config.decay_epochs
-    config = dataclasses.replace(config, size=int(dataset.image_shape[0]), pairs=len(dataset))
+    config, _ = prepared(config, dataset)
     if chief:
         os.makedirs(out_dir, exist_ok=True)
         remove_leftovers(out_dir)
@@ -151,7 +165,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
                            f"from the same checkpoint ({checkpoint_path} on a shared folder, "
                            f"or a copy of the chief's)")
     step = distributed_step(gan_model, strategy, xla=config.xla)
-    samples, val = held_out(val, dataset)
+    samples, val = held_out(val, dataset, config.preprocessing())
     logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
                    config.sample_every, write=chief, watch=not isinstance(gan_model, L1Only))
@@ -174,7 +188,7 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
                              jitter_seed=int(rng.integers(2 ** 63)) if config.jitter else None)
             for source, target in iterate_batches(dataset, state["order"], batch_size,
                                                   state["batch"], state["jitter_seed"],
-                                                  config.workers):
+                                                  config.workers, config.preprocessing()):
                 losses = step(source, target)
                 check_losses(losses, state["step"] + 1, checkpoint_path)
                 state["step"] += 1
