@@ -196,7 +196,8 @@ def top_value(dtype, max_value=None):
 def scale_images(images, max_value=None):
     """uint8 or uint16 [0, top] -> float32 [-1, 1], the range of the generator's tanh output;
     top is `max_value`, or the type's largest value (255, 65535)."""
-    return images.astype(np.float32) * (2.0 / top_value(images.dtype, max_value)) - 1.0
+    # Divided by half the top, as before 16-bit data came: uint8 batches keep their exact values.
+    return images.astype(np.float32) / (top_value(images.dtype, max_value) / 2) - 1.0
 
 
 def unscale_images(images, dtype=np.uint8, max_value=None):
