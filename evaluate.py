@@ -50,7 +50,7 @@ def main(args):
     inception = inception_model(args.inception_weights or "imagenet") if fid else None
 
     results = heldout_scores(g_model, sources, targets, args.mode, palette, args.colours,
-                             inception)
+                             inception, config.get("max_value"))
     print(f"{len(sources)} pairs of {args.dataset}, {args.mode} mode"
           f"{', reversed' if reverse else ''} (mae on the [-1, 1] scale, lower is better; psnr "
           f"in dB, ssim, pixels within 5 and the label scores: higher is better; ssim has "

@@ -10,6 +10,7 @@ from pix2pix.data.datasets import load_batch, load_dataset, load_images, read_np
 from pix2pix.data.images import open_image, open_rgb, scale_images, unscale_images
 from pix2pix.data.prepare import save_dataset
 from pix2pix.errors import Pix2PixError
+from pix2pix.inference.metrics import evaluate_answers
 
 
 def ramp16(height, width, seed=0):
@@ -41,6 +42,17 @@ def test_one_scale_for_every_image_of_a_set():
 def test_open_rgb_divides_16_bit_values_by_one_rule(tmp_path):
     Image.fromarray(np.full((4, 4), 200, np.uint16)).save(tmp_path / "dark.png")
     assert np.asarray(open_rgb(str(tmp_path / "dark.png"))).max() == 1  # 200 / 257, not 200
+
+
+def test_scores_are_on_the_scale_the_networks_saw():
+    """12-bit data in 16-bit files (--max-value 4095): an answer 41 off everywhere is 41 / 2047.5
+    off on the networks' [-1, 1] scale, not 41 / 32767.5 (the whole 16-bit range), and its PSNR
+    is that of a 4095 peak."""
+    targets = np.random.default_rng(0).integers(0, 4000, (3, 16, 16, 1)).astype(np.uint16)
+    answers = {"shifted": lambda sources: sources + 41}
+    scores = evaluate_answers(answers, targets, targets, max_value=4095)["shifted"]
+    assert scores["mae"] == pytest.approx(41 / 2047.5)
+    assert scores["psnr"] == pytest.approx(20 * np.log10(4095 / 41))
 
 
 def test_tiff_of_many_channels_is_read_whole(tmp_path):

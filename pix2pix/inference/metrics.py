@@ -22,6 +22,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from tqdm import tqdm
 
 from pix2pix.backend import keras
+from pix2pix.data.images import top_value
 from pix2pix.errors import Pix2PixError
 from pix2pix.inference.distributions import (add_counts, histogram_intersections,
                                              lab_histograms)
@@ -41,10 +42,11 @@ def ssim_gaussian(a, b, data_range=255):
                                  use_sample_covariance=False, K1=0.01, K2=0.03)
 
 
-def image_scores(generated, targets):
-    """Per-image metrics of uint8 (or uint16: the range 65535, "within 5" of 255) images:
-    {metric: array of N values}."""
-    top = float(np.iinfo(targets.dtype).max)
+def image_scores(generated, targets, max_value=None):
+    """Per-image metrics of uint8 or uint16 images, {metric: array of N values}, on the scale
+    the networks saw: 0 to `max_value` (by default the type's largest, 255 or 65535), "within 5"
+    meaning 5 of 255 of it."""
+    top = top_value(targets.dtype, max_value)
     difference = np.abs(generated.astype(np.int32) - targets.astype(np.int32))
     with np.errstate(divide="ignore"):  # an exact copy has an infinite PSNR: capped
         psnr = [min(PSNR_CAP, peak_signal_noise_ratio(t, g, data_range=top))
@@ -131,7 +133,7 @@ def label_scores(confusion):
 # ---------------------------------------------------------------------------------------------
 # A generator against the baselines
 
-def baselines(g_model, targets, mode="paper"):
+def baselines(g_model, targets, mode="paper", max_value=None):
     """The answers compared, name -> function(uint8 sources) -> uint8 images.
 
     `model` is the generator; `source` copies the input as the answer; `untrained` is a freshly
@@ -141,9 +143,9 @@ def baselines(g_model, targets, mode="paper"):
     untrained = keras.models.clone_model(g_model)  # new layers, new initial weights
     mean_target = targets.mean(axis=0).round().astype(targets.dtype)
     answers = {
-        "model": lambda sources: translate_pixels(g_model, sources, mode),
+        "model": lambda sources: translate_pixels(g_model, sources, mode, max_value),
         "source": lambda sources: sources,
-        "untrained": lambda sources: translate_pixels(untrained, sources, mode),
+        "untrained": lambda sources: translate_pixels(untrained, sources, mode, max_value),
         "mean target": lambda sources: np.broadcast_to(mean_target,
                                                        (len(sources), *mean_target.shape)),
     }
@@ -153,13 +155,14 @@ def baselines(g_model, targets, mode="paper"):
 
 
 def evaluate_answers(answers, sources, targets, palette=None, batch=16, colours=False,
-                     inception=None):
+                     inception=None, max_value=None):
     """Score each answer on the pairs: {name: {metric: mean value}}.
 
     With a palette, the label-map scores come too; with `colours`, the intersections of the Lab
     histograms of all the answers and all the targets; with an `inception` model
     (inception.inception_model), FID and KID. Pairs go through `batch` at a time, with a
-    progress bar, so that a large dataset never needs all its answers in memory.
+    progress bar, so that a large dataset never needs all its answers in memory. `max_value`
+    is the pixel value the networks saw as 1 (see `image_scores`).
     """
     totals = {name: {m: 0.0 for m in IMAGE_METRICS} for name in answers}
     confusions = {name: 0 for name in answers}
@@ -175,7 +178,7 @@ def evaluate_answers(answers, sources, targets, palette=None, batch=16, colours=
                 target_features.append(inception_features(inception, target_batch))
             for name, answer in answers.items():
                 generated = answer(source_batch)
-                for metric, values in image_scores(generated, target_batch).items():
+                for metric, values in image_scores(generated, target_batch, max_value).items():
                     totals[name][metric] += float(values.sum())
                 if palette is not None:
                     confusion = confusion_matrix(generated, target_batch, palette)
@@ -198,10 +201,10 @@ def evaluate_answers(answers, sources, targets, palette=None, batch=16, colours=
 
 
 def heldout_scores(g_model, sources, targets, mode="paper", palette=None, colours=False,
-                   inception=None):
-    """A generator and the three baselines scored on uint8 pairs (see `evaluate_answers`)."""
-    return evaluate_answers(baselines(g_model, targets, mode), sources, targets, palette,
-                            colours=colours, inception=inception)
+                   inception=None, max_value=None):
+    """A generator and the three baselines scored on the pairs (see `evaluate_answers`)."""
+    return evaluate_answers(baselines(g_model, targets, mode, max_value), sources, targets,
+                            palette, colours=colours, inception=inception, max_value=max_value)
 
 
 def format_table(results):

@@ -52,7 +52,7 @@ def save_results(step, epoch, g_model, dataset, config, val, logs):
     if val is not None:
         answers = {"model": lambda sources: translate_pixels(g_model, sources,
                                                              max_value=config.max_value)}
-        logs.scores(step, evaluate_answers(answers, *val)["model"])
+        logs.scores(step, evaluate_answers(answers, *val, max_value=config.max_value)["model"])
     return model_path
 
 
