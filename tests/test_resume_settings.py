@@ -96,7 +96,7 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     training.train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path), ngf=8))
     settings = read_settings(str(tmp_path / "checkpoint.h5"))
     assert settings == dict(RunConfig().recorded(), ngf=8, size=32, pairs=4, batch_size=1,
-                            jitter=True, epochs=1, decay_epochs=0)
+                            jitter=True, epochs=1, decay_epochs=0, crop_size=32, load_size=35)
     with pytest.raises(Pix2PixError, match="--batch-size 2 contradicts the checkpoint's 1"):
         training.train(build(), dataset,
                        RunConfig(epochs=2, batch_size=2, out=str(tmp_path), ngf=8), resume=True)
@@ -128,7 +128,10 @@ def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, 
                         "jitter": False, "patch": 16, "precision": "float32", "lambda_l1": 50.0,
                         "ngf": 8, "ndf": 8, "distribute": "none", "netG": "unet",
                         "norm": "batch", "dropout": True, "gan_mode": "vanilla", "gan": True,
-                        "conditional": True, "lr": 2e-4, "beta1": 0.5}
+                        "conditional": True, "lr": 2e-4, "beta1": 0.5,
+                        # the data's, filled in at the start: the paper's 286/256 load size
+                        "preprocess": "resize_and_crop", "crop_size": 32, "load_size": 35,
+                        "flip": True, "max_value": None, "bit_depth": 8, "colorization": False}
     before = checkpoint.read_bytes()
 
     # Flags that would change the run half-way are refused, one line each, nothing touched.
@@ -179,7 +182,7 @@ def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     # Anything else that is not uint8 is still refused.
     for bad, words in [(src.astype(np.float32) - 1, "from -1 to"),
-                       (src.astype(np.float32) / 255, "from 0 to 0.87"),  # scaled to [0, 1]
+                       (src.astype(np.float32) / 255, "from 0 to 0.7"),  # scaled to [0, 1]
                        (np.full(src.shape, np.nan, np.float32), "nan"),
                        (src.astype(np.float64), "found float64"),
                        (src.astype(np.int16), "found int16")]:

@@ -11,10 +11,8 @@ import numpy as np
 # Map-style colours (target) and aerial-style colours (source) of each kind of ground.
 MAP_COLOURS = {"land": (242, 239, 233), "water": (170, 211, 223), "park": (200, 250, 204),
                "block": (217, 208, 201), "road": (255, 255, 255), "main road": (247, 200, 120)}
-# The aerial colours lie far apart (at least 45 in some channel), beyond the shade and grain
-# added to them, so that the map is a function of what the aerial photo shows.
-AERIAL_COLOURS = {"land": (125, 120, 80), "water": (30, 60, 110), "park": (40, 105, 40),
-                  "block": (190, 175, 165), "road": (80, 80, 90), "main road": (35, 35, 40)}
+AERIAL_COLOURS = {"land": (120, 115, 90), "water": (30, 60, 90), "park": (45, 90, 40),
+                  "block": (150, 140, 130), "road": (70, 70, 75), "main road": (95, 90, 85)}
 
 
 def draw_layout(rng, size):
