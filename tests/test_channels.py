@@ -89,6 +89,23 @@ def test_mixed_bit_depths_are_refused_naming_the_file(tmp_path):
         streamed[1]
 
 
+def test_mixed_channel_counts_are_refused_naming_the_file(tmp_path):
+    """An RGB pair and a 5-channel TIFF pair do not make one dataset: refused in one line that
+    names the TIFF; an 8-bit grayscale pair among RGB ones is widened instead (as the authors'
+    code converts every image to RGB)."""
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    Image.fromarray(np.zeros((32, 64, 3), np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.full((32, 64), 200, np.uint8)).save(folder / "b.png")
+    sources, _ = load_images(str(folder), 32)
+    assert sources.shape == (2, 32, 32, 3) and (sources[1] == 200).all()
+    tifffile.imwrite(folder / "c.tif", np.zeros((32, 64, 5), np.uint8), photometric="minisblack",
+                     planarconfig="contig")
+    with pytest.raises(Pix2PixError, match=r"c\.tif: 5-channel.*a\.png has 3-channel|"
+                                           r"a\.png: 3-channel.*c\.tif has 5-channel"):
+        load_images(str(folder), 32)
+
+
 def test_npz_mixing_bit_depths_is_refused(tmp_path):
     np.savez(tmp_path / "d.npz", np.zeros((1, 32, 32, 3), np.uint8),
              np.zeros((1, 32, 32, 3), np.uint16))
