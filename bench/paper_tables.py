@@ -32,7 +32,7 @@ from PIL import Image  # noqa: E402
 from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
 from pix2pix.inference.distributions import (histogram_intersections,  # noqa: E402
                                             lab_histograms)
-from pix2pix.inference.generator import translate_uint8  # noqa: E402
+from pix2pix.inference.generator import translate_pixels  # noqa: E402
 from pix2pix.inference.inception import (NOT_COMPARABLE, inception_distances,  # noqa: E402
                                          inception_features, inception_model)
 from pix2pix.inference.metrics import (confusion_matrix, image_scores,  # noqa: E402
@@ -197,7 +197,7 @@ def train_all(args, training, test, inception):
             results[key] = {"skipped": skipped}
         else:
             sources, targets, palette = test[direction]
-            translations[key] = translate_uint8(g_model, sources)  # paper mode, as evaluate.py
+            translations[key] = translate_pixels(g_model, sources)  # paper mode, as evaluate.py
             results[key] = {"scores": score_translations(translations[key], targets, palette,
                                                          inception),
                             "seconds": time.perf_counter() - start}

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from pix2pix.data.datasets import load_dataset, load_images  # noqa: E402
-from pix2pix.inference.generator import load_generator, translate_uint8  # noqa: E402
+from pix2pix.inference.generator import load_generator, translate_pixels  # noqa: E402
 from pix2pix.inference.inception import NOT_COMPARABLE, inception_model  # noqa: E402
 from pix2pix.inference.metrics import evaluate_answers, format_table, heldout_scores  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
@@ -98,7 +98,7 @@ def main():
             for epoch in range(1, args.epochs + 1):  # batch 1: epoch e ends at step e * pairs
                 path = os.path.join(out_dir, f"model_{epoch * len(dataset):06d}.h5")
                 saved, _ = load_generator(path)
-                answer = {"model": lambda sources: translate_uint8(saved, sources)}
+                answer = {"model": lambda sources: translate_pixels(saved, sources)}
                 by_epoch[epoch] = evaluate_answers(answer, test_labels, test_photos)["model"]
                 print(f"epoch {epoch}: " + ", ".join(f"{name} {value:.4f}" for name, value
                                                      in by_epoch[epoch].items()))
@@ -115,7 +115,7 @@ def main():
 
     plot_losses(losses, os.path.join(args.docs, "facades_losses.png"))
     n = 4
-    generated = translate_uint8(g_model, test_labels[:n])
+    generated = translate_pixels(g_model, test_labels[:n])
     samples = os.path.join(args.docs, "facades_samples.png")
     plot_translations(test_labels[:n], generated, test_photos[:n], samples)
     with atomic_path(samples) as tmp:  # 128 colours: a quarter of the size, for the repository

@@ -28,7 +28,7 @@ from PIL import Image
 
 from conftest import ROOT, run_script
 from pix2pix.data.images import open_rgb, resize
-from pix2pix.inference.generator import load_generator, save_generator, translate_uint8
+from pix2pix.inference.generator import load_generator, save_generator, translate_pixels
 from pix2pix.model.networks import define_generator
 from pix2pix.inference.server import make_server
 from pix2pix.data.synthetic import synthetic_dataset
@@ -129,7 +129,7 @@ def test_page_translates_an_image_and_shows_errors(server, model_path, photo):
     g_model, _ = load_generator(model_path)  # a copy of the server's, to check its answers
     size = g_model.input_shape[1]
     source = resize(open_rgb(photo), size)
-    expected = translate_uint8(g_model, source[np.newaxis], "deterministic")[0]
+    expected = translate_pixels(g_model, source[np.newaxis], "deterministic")[0]
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -268,5 +268,5 @@ def test_the_page_serves_a_resnet_generator(photo):
         server.server_close()
         thread.join(10)
     assert status == 200, answer
-    expected = translate_uint8(g_model, resize(open_rgb(photo), 32)[np.newaxis], "deterministic")
+    expected = translate_pixels(g_model, resize(open_rgb(photo), 32)[np.newaxis], "deterministic")
     np.testing.assert_array_equal(decode(answer["translation"]), expected[0])

@@ -160,11 +160,6 @@ def translate_images(g_model, sources, mode="paper"):
     return compiled_model(g_model, mode)(tf.constant(sources, tf.float32)).numpy()
 
 
-def translate_uint8(g_model, images, mode="paper"):
-    """`translate_images` for uint8 images, as datasets and image files hold them."""
-    return unscale_images(translate_images(g_model, scale_images(images), mode))
-
-
 def translate_pixels(g_model, images, mode="paper", max_value=None):
     """`translate_images` for uint8 or uint16 images, the translations of the same type and
     scale (`max_value`, by default the type's largest value, maps to 1)."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from pix2pix.data.images import open_rgb, resize
 from pix2pix.errors import Pix2PixError, describe
-from pix2pix.inference.generator import translate_uint8
+from pix2pix.inference.generator import translate_pixels
 
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "index.html")
@@ -73,7 +73,7 @@ class Translator:
         with self.lock:
             # The guards of every script: decompression-bomb limit, any mode converted to RGB.
             source = resize(open_rgb(Upload(data, name)), self.size)
-            return source, translate_uint8(self.g_model, source[np.newaxis], self.mode)[0]
+            return source, translate_pixels(self.g_model, source[np.newaxis], self.mode)[0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -160,7 +160,7 @@ def make_server(g_model, host="127.0.0.1", port=8000, mode="paper", name="model"
     translator = Translator(g_model, mode)
     # One blank image first: the first person then does not wait for TensorFlow's tracing, and a
     # model that cannot run fails here, at start, rather than on the page.
-    translate_uint8(g_model, np.zeros((1, translator.size, translator.size, 3), np.uint8), mode)
+    translate_pixels(g_model, np.zeros((1, translator.size, translator.size, 3), np.uint8), mode)
     config = {"name": name, "size": translator.size, "mode": mode, "max_upload": max_upload}
     with open(PAGE, encoding="utf-8") as f:  # "<" escaped: the JSON sits inside a <script>
         page = f.read().replace("{{CONFIG}}", json.dumps(config).replace("<", "\\u003c"))
