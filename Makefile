@@ -36,11 +36,13 @@ demo: $(INSTALLED)
 lint-imports: $(INSTALLED)
 	$(BIN)/lint-imports
 
-# Every test (about 14 minutes on 2 cores).
+# Every test, two at a time (pytest-xdist: two processes, each taking the next test as it
+# finishes one, so the long ones do not queue behind each other).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist worksteal
 test: lint-imports
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) tests
 
 # The fast loop (under 2 minutes on 2 cores): every test but those marked slow (pytest.ini): the
 # ones that learn, train, resume, interrupt, distribute, export, start new processes or a browser.
 test-fast: lint-imports
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
