@@ -103,3 +103,32 @@ def test_the_loss_scale_resumes_exactly_from_a_checkpoint(batch, tmp_path):
                     resumed.generator.weights + resumed.discriminator.weights):
         if "seed_generator" not in a.path:
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("flags, gpus, expected, why", [
+    ({"avx2", "amx_bf16"}, [], "bfloat16", "AMX_BF16"),
+    ({"avx512f", "avx512_bf16"}, [], "bfloat16", "AVX512_BF16"),
+    ({"avx2"}, [], "float32", "no bfloat16"),
+    ({"avx2"}, [(9, 0)], "bfloat16", "9.0"),
+    ({"amx_bf16"}, [(8, 6), (7, 5)], "float16", "7.5"),  # the oldest GPU decides
+    ({"amx_bf16"}, [None], "float32", "unknown"),
+])
+def test_auto_precision_chooses_what_the_hardware_computes_natively(flags, gpus, expected, why):
+    from pix2pix.backend import auto_precision
+    precision, reason = auto_precision(flags, gpus)
+    assert precision == expected
+    assert reason.startswith("auto: ") and why in reason
+
+
+def test_cpu_flags_come_from_cpuinfo(tmp_path):
+    from pix2pix.backend import cpu_flags
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\n")
+    assert cpu_flags(str(cpuinfo)) == {"fpu", "avx2", "amx_bf16"}
+    assert cpu_flags(str(tmp_path / "absent")) == set()
+
+
+def test_deterministic_ops_without_a_seed_is_refused(tiny_npz, tmp_path):
+    from conftest import assert_fails, run_script
+    result = run_script("train.py", tiny_npz, "--deterministic-ops", "--out", tmp_path / "run")
+    assert_fails(result, "--deterministic-ops", "--seed")
