@@ -132,3 +132,28 @@ def test_deterministic_ops_without_a_seed_is_refused(tiny_npz, tmp_path):
     from conftest import assert_fails, run_script
     result = run_script("train.py", tiny_npz, "--deterministic-ops", "--out", tmp_path / "run")
     assert_fails(result, "--deterministic-ops", "--seed")
+
+
+@pytest.mark.slow
+def test_auto_is_recorded_resolved_and_a_resume_keeps_it(tiny_npz, tmp_path, monkeypatch):
+    import glob
+    from conftest import run_script
+    from pix2pix import backend
+    from pix2pix.inference.generator import load_generator
+    from pix2pix.training.checkpoint import read_settings
+    monkeypatch.setattr(backend, "gpu_capabilities", lambda: [])
+    monkeypatch.setattr(backend, "cpu_flags", lambda: {"amx_bf16"})
+    out = tmp_path / "run"
+    small = ["--batch-size", 4, "--ngf", 8, "--ndf", 8, "--sample-every", 0, "--out", out]
+    started = run_script("train.py", tiny_npz, "--epochs", 1, *small)
+    assert started.returncode == 0, started.stderr
+    assert "in bfloat16 (auto: this CPU has bfloat16 instructions (AMX_BF16))" in started.stdout
+    assert read_settings(str(out / "checkpoint.h5"))["precision"] == "bfloat16"
+    monkeypatch.setattr(backend, "cpu_flags", lambda: set())  # auto would choose float32 now
+    resumed = run_script("train.py", tiny_npz, "--epochs", 2, "--resume", "--precision", "auto",
+                         *small)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "in bfloat16\n" in resumed.stdout
+    assert read_settings(str(out / "checkpoint.h5"))["precision"] == "bfloat16"
+    assert load_generator(sorted(glob.glob(str(out / "model_*.h5")))[-1])[1]["precision"] == \
+        "bfloat16"
