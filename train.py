@@ -16,10 +16,12 @@ Every --save-every epochs the generator is saved as models/model_<step>.h5 with 
 `tensorboard --logdir models/logs` shows the losses and samples as it trains.
 """
 import argparse
+import dataclasses
 import glob
 import os
 
-from pix2pix.backend import keras, start_devices
+from pix2pix.backend import (auto_precision, cpu_flags, gpu_capabilities, keras,
+                              start_devices, tf)
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
@@ -38,6 +40,8 @@ def main(args):
     check_folder(args.out)
     checkpoint = args.resume and find_checkpoint(args.out)
     if checkpoint:
+        if given["precision"] == "auto":  # chosen when the run started, and recorded
+            given["precision"] = None
         given = resume_settings(given, read_settings(checkpoint), checkpoint)
     elif args.resume:
         print(f"no checkpoint in {args.out}; starting a new run")
@@ -49,8 +53,14 @@ def main(args):
     config = with_defaults(given)
     strategy = make_strategy(config.distribute)  # first: it sets up TensorFlow's devices
     where = start_devices()
+    why = ""
+    if config.precision == "auto":
+        precision, why = auto_precision(cpu_flags(), gpu_capabilities() if "GPU" in where else [])
+        config = dataclasses.replace(config, precision=precision)
     if config.seed is not None:
         keras.utils.set_random_seed(config.seed)
+    if config.deterministic_ops:
+        tf.config.experimental.enable_op_determinism()
     dataset, val = load_pairs(config, args.dataset)
     _, (height, width) = prepared(config, dataset)
     image_shape = (height, width, dataset.image_shape[2])
@@ -61,7 +71,7 @@ def main(args):
           f"trained on {config.preprocess} {height}x{width}"
           f"{' (reversed: right half -> left half)' if config.reverse else ''}"
           f"{f', on {replicas} replicas' if config.distribute != 'none' else ''}; training on "
-          f"{where}")
+          f"{where} in {config.precision}{f' ({why})' if why else ''}")
     set_precision(config.precision)
     with strategy.scope():
         try:

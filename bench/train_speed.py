@@ -99,7 +99,7 @@ def train_py_seconds(size, steps, folder):
         start = time.perf_counter()
         subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), data, "--epochs", "1",
                         "--out", os.path.join(folder, "run"), "--overwrite", "--sample-every",
-                        "0", "--seed", "0"], check=True, capture_output=True)
+                        "0", "--seed", "0", "--precision", "float32"], check=True, capture_output=True)
         elapsed.append(time.perf_counter() - start)
     return (elapsed[1] - elapsed[0]) / steps
 

@@ -78,4 +78,51 @@ def start_devices():
     return f"GPU:0 ({name}{more})"
 
 
-__all__ = ["keras", "tf", "grow_memory", "muted_stderr", "start_devices"]
+BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo's names of native bfloat16
+
+
+def auto_precision(cpu_flags, gpu_capabilities):
+    """--precision auto: the precision that runs fastest without changing the results, and why.
+
+    `cpu_flags`: the CPU's feature flags (as /proc/cpuinfo names them); `gpu_capabilities`: the
+    compute capability, e.g. (8, 0), of each GPU the run uses (None where unknown), empty on a
+    CPU. bfloat16 where the hardware computes it natively (Ampere or newer GPUs, CPUs with
+    AVX512_BF16 or AMX); float16, with loss scaling, on older NVIDIA GPUs, which have float16
+    units but no bfloat16 ones; float32 elsewhere, where 16 bits would be emulated, and slower.
+    On facades and a held-out photo-to-labels set bfloat16 scored as float32 (bench/README.md).
+    """
+    if gpu_capabilities:
+        if None in gpu_capabilities:
+            return "float32", "auto: a GPU of unknown compute capability"
+        oldest = min(gpu_capabilities)
+        capability = ".".join(map(str, oldest))
+        if oldest >= (8, 0):
+            return "bfloat16", f"auto: a GPU of compute capability {capability} computes bfloat16"
+        return "float16", (f"auto: a GPU of compute capability {capability}, older than Ampere, "
+                           f"computes float16 but not bfloat16")
+    native = [flag for flag in BFLOAT16_CPU_FLAGS if flag in cpu_flags]
+    if native:
+        return "bfloat16", f"auto: this CPU has bfloat16 instructions ({native[0].upper()})"
+    return "float32", "auto: this CPU has no bfloat16 instructions"
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's feature flags, from Linux's /proc/cpuinfo (none known elsewhere)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def gpu_capabilities():
+    """The compute capability of each GPU TensorFlow sees (None where it does not say)."""
+    return [tf.config.experimental.get_device_details(gpu).get("compute_capability")
+            for gpu in tf.config.list_physical_devices("GPU")]
+
+
+__all__ = ["keras", "tf", "auto_precision", "cpu_flags", "gpu_capabilities", "grow_memory",
+           "muted_stderr", "start_devices"]

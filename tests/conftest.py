@@ -17,7 +17,7 @@ from pix2pix.data.prepare import save_dataset  # noqa: E402
 from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
 from pix2pix.inference.generator import save_generator  # noqa: E402
 from pix2pix.model.layers import BatchNorm  # noqa: E402
-from pix2pix.model.networks import define_generator  # noqa: E402
+from pix2pix.model.networks import define_generator, set_precision  # noqa: E402
 
 
 def run_process(script, *args, cwd=None):
@@ -59,9 +59,11 @@ def tiny_npz(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def float32_afterwards():
     """A test that builds bfloat16 networks (`set_precision`) must not leave the global Keras
-    policy set for the tests after it."""
+    policy set for the tests after it. float32 means float32 on a GPU too: TensorFloat-32 off,
+    so that the exactness tests compare what they say."""
+    set_precision("float32")
     yield
-    keras.mixed_precision.set_global_policy("float32")
+    set_precision("float32")
 
 
 @pytest.fixture

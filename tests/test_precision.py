@@ -103,3 +103,57 @@ def test_the_loss_scale_resumes_exactly_from_a_checkpoint(batch, tmp_path):
                     resumed.generator.weights + resumed.discriminator.weights):
         if "seed_generator" not in a.path:
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("flags, gpus, expected, why", [
+    ({"avx2", "amx_bf16"}, [], "bfloat16", "AMX_BF16"),
+    ({"avx512f", "avx512_bf16"}, [], "bfloat16", "AVX512_BF16"),
+    ({"avx2"}, [], "float32", "no bfloat16"),
+    ({"avx2"}, [(9, 0)], "bfloat16", "9.0"),
+    ({"amx_bf16"}, [(8, 6), (7, 5)], "float16", "7.5"),  # the oldest GPU decides
+    ({"amx_bf16"}, [None], "float32", "unknown"),
+])
+def test_auto_precision_chooses_what_the_hardware_computes_natively(flags, gpus, expected, why):
+    from pix2pix.backend import auto_precision
+    precision, reason = auto_precision(flags, gpus)
+    assert precision == expected
+    assert reason.startswith("auto: ") and why in reason
+
+
+def test_cpu_flags_come_from_cpuinfo(tmp_path):
+    from pix2pix.backend import cpu_flags
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 amx_bf16\n")
+    assert cpu_flags(str(cpuinfo)) == {"fpu", "avx2", "amx_bf16"}
+    assert cpu_flags(str(tmp_path / "absent")) == set()
+
+
+def test_deterministic_ops_without_a_seed_is_refused(tiny_npz, tmp_path):
+    from conftest import assert_fails, run_script
+    result = run_script("train.py", tiny_npz, "--deterministic-ops", "--out", tmp_path / "run")
+    assert_fails(result, "--deterministic-ops", "--seed")
+
+
+@pytest.mark.slow
+def test_auto_is_recorded_resolved_and_a_resume_keeps_it(tiny_npz, tmp_path, monkeypatch):
+    import glob
+    from conftest import run_script
+    from pix2pix import backend
+    from pix2pix.inference.generator import load_generator
+    from pix2pix.training.checkpoint import read_settings
+    monkeypatch.setattr(backend, "gpu_capabilities", lambda: [])
+    monkeypatch.setattr(backend, "cpu_flags", lambda: {"amx_bf16"})
+    out = tmp_path / "run"
+    small = ["--batch-size", 4, "--ngf", 8, "--ndf", 8, "--sample-every", 0, "--out", out]
+    started = run_script("train.py", tiny_npz, "--epochs", 1, *small)
+    assert started.returncode == 0, started.stderr
+    assert "in bfloat16 (auto: this CPU has bfloat16 instructions (AMX_BF16))" in started.stdout
+    assert read_settings(str(out / "checkpoint.h5"))["precision"] == "bfloat16"
+    monkeypatch.setattr(backend, "cpu_flags", lambda: set())  # auto would choose float32 now
+    resumed = run_script("train.py", tiny_npz, "--epochs", 2, "--resume", "--precision", "auto",
+                         *small)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "in bfloat16\n" in resumed.stdout
+    assert read_settings(str(out / "checkpoint.h5"))["precision"] == "bfloat16"
+    assert load_generator(sorted(glob.glob(str(out / "model_*.h5")))[-1])[1]["precision"] == \
+        "bfloat16"

@@ -112,6 +112,7 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
 def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, tiny_npz,
                                                                        monkeypatch):
     flags = ["--epochs", 2, "--batch-size", 2, "--no-jitter", "--patch", 16, "--lambda-l1", 50,
+             "--precision", "float32",
              *SMALL, "--seed", 3]
     whole = run_script("train.py", tiny_npz, *flags, "--out", tmp_path / "whole")
     assert whole.returncode == 0, whole.stderr

@@ -10,7 +10,7 @@ tests check their outputs against PyTorch's to 1e-5.
 """
 import math
 
-from pix2pix.backend import keras
+from pix2pix.backend import keras, tf
 from pix2pix.model.layers import DROPOUT, has_bias, init, normalization
 from pix2pix.model.resnet import BLOCKS, define_resnet_generator
 
@@ -26,9 +26,12 @@ def set_precision(precision):
     On a CPU with bfloat16 instructions (AVX512_BF16) bfloat16 trains about 1.6 times faster;
     CPUs without them must emulate it, which can be slower than float32. float16 is for NVIDIA
     GPUs older than Ampere: its small range needs the losses scaled (`define_gan` does it).
+    float32 is float32 on a GPU too: TensorFloat-32, which Ampere and newer GPUs use for
+    float32 products by default (10-bit mantissas), is off.
     """
     keras.mixed_precision.set_global_policy(
         "float32" if precision == "float32" else f"mixed_{precision}")
+    tf.config.experimental.enable_tensor_float_32_execution(precision != "float32")
 
 
 PATCH_LAYERS = {1: 0, 16: 1, 70: 3, 286: 5}  # receptive field -> number of stride-2 layers

@@ -80,11 +80,14 @@ class RunConfig:
                                "lambda)", minimum=0)
     lr: float = setting(LEARNING_RATE, "Adam's learning rate, for both networks", minimum=0)
     beta1: float = setting(BETA_1, "Adam's first momentum, for both networks", minimum=0)
-    precision: str = setting("float32", "float32 (the paper's), bfloat16: mixed precision, "
-                             "about 1.6x faster on a CPU with AVX512_BF16, possibly slower on "
-                             "CPUs without it, or float16: mixed precision with loss scaling, "
-                             "for NVIDIA GPUs older than Ampere; the weights stay float32",
-                             choices=PRECISIONS)
+    precision: str = setting("auto", "auto: the fastest that scores as float32 on this machine "
+                             "(bfloat16 on CPUs with AVX512_BF16 or AMX and on Ampere or newer "
+                             "GPUs, float16 on older NVIDIA GPUs, float32 elsewhere; the run "
+                             "records the one chosen), float32: equals the authors' arithmetic, "
+                             "bfloat16: mixed precision, about 1.6x faster on a CPU with "
+                             "AVX512_BF16, slower on CPUs without it, or float16: mixed "
+                             "precision with loss scaling; the weights stay float32",
+                             choices=("auto", *PRECISIONS))
     xla: bool = setting(False, "compile the training step with XLA (jit_compile): on this "
                         "project's CPUs it measured slower (bench/README.md), on a GPU measure "
                         "it with bench/gpu_speed.py; it rounds differently, so a run does not "
@@ -118,6 +121,11 @@ class RunConfig:
     workers: int = setting(4, "background threads preparing batches", minimum=1,
                            recorded=False)
     seed: int = setting(None, "seed everything, for a repeatable run", recorded=False)
+    deterministic_ops: bool = setting(False, "deterministic kernels (on a GPU some are not by "
+                                      "default, so a seeded run does not repeat exactly), at "
+                                      "some cost in speed; needs --seed. Not translate.py's "
+                                      "--deterministic, which turns dropout off",
+                                      recorded=False)
 
     def recorded(self):
         """The settings a checkpoint keeps, to resume the same run."""
@@ -131,7 +139,7 @@ class RunConfig:
             "dataset", "reverse", "netG", "norm", "dropout", "ngf", "batch_size", "gan",
             "gan_mode", "conditional", "patch", "ndf", "lambda_l1", "lr", "beta1",
             "precision", "preprocess", "load_size", "crop_size", "flip", "max_value",
-            "bit_depth", "colorization")}}
+            "bit_depth", "colorization", "deterministic_ops")}}
 
     def preprocessing(self):
         """The settings of `iterate_batches` (pix2pix/data/preprocess.py), sizes left out."""
@@ -176,6 +184,9 @@ def given_settings(args):
             raise Pix2PixError(f"{flag_of(name)} cannot be negative" if minimum == 0 else
                                f"{flag_of(name)} must be at least {minimum:g}")
     given["dataset"] = os.path.realpath(args.dataset)
+    if given["deterministic_ops"] and given["seed"] is None:
+        raise Pix2PixError("--deterministic-ops repeats a run only from the same seed: add "
+                           "--seed N")
     if given["gan"] is False:  # D plays no part: its settings would mean nothing
         for name in ("conditional", "gan_mode", "patch", "ndf"):
             if given[name] is not None:

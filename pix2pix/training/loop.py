@@ -154,6 +154,9 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     check_batch_size(len(dataset), batch_size, strategy.num_replicas_in_sync)
     total_epochs = config.epochs + config.decay_epochs
     config, _ = prepared(config, dataset)
+    if config.precision == "auto":  # networks the caller built: record what they compute in
+        config = dataclasses.replace(config, precision=gan_model.generator.dtype_policy.name
+                                     .removeprefix("mixed_"))
     if chief:
         os.makedirs(out_dir, exist_ok=True)
         remove_leftovers(out_dir)
