@@ -38,7 +38,7 @@ def main(args):
     if args.samples:
         check_output(args.samples, args.overwrite, PLOT_EXTENSIONS)
     g_model, config = load_named_generator(args)
-    pairs = load_dataset(args.dataset, g_model.input_shape[1], in_memory=True)
+    pairs = load_dataset(args.dataset, g_model.input_shape[1:3], in_memory=True)
     reverse = args.reverse or config.get("reverse", False)
     if reverse:
         pairs = pairs.reversed()

@@ -92,7 +92,7 @@ def load_pairs(config, path):
     # them at their own resolution, as the authors' do.
     dataset = load_dataset(path, config.size if config.preprocess == "resize_and_crop" else None)
     _, (height, width) = prepared(config, dataset)
-    val = load_dataset(config.val, height, in_memory=True) if config.val else None
+    val = load_dataset(config.val, (height, width), in_memory=True) if config.val else None
     if val is not None and (val.image_shape[:2] != (height, width) or
                             val.image_shape[2] != dataset.image_shape[2] or
                             val.dtype != dataset.dtype):

@@ -108,7 +108,7 @@ def load_model(args):
 
 def translate_dataset_pair(g_model, config, args):
     """Plot source, translation and target of one pair of --dataset, in the model's direction."""
-    dataset = load_dataset(args.dataset, g_model.input_shape[1])
+    dataset = load_dataset(args.dataset, g_model.input_shape[1:3])
     if config.get("reverse"):
         dataset = dataset.reversed()
     check_fits(g_model, dataset.image_shape, args.dataset)
@@ -172,8 +172,7 @@ def translate_file(g_model, config, image, out_path, mode, full_size=False, tile
     if full_size or tile is not None:
         generated = translate_full_size_pixels(g_model, image, mode, tile, max_value)
     else:
-        size = g_model.input_shape[1]
-        resized = resize_array(image, size, size)[np.newaxis]
+        resized = resize_array(image, *g_model.input_shape[1:3])[np.newaxis]
         generated = translate_pixels(g_model, resized, mode, max_value)[0]
     if photo is not None:
         ab = resize_array(generated, *image.shape[:2])  # back to the photo's size

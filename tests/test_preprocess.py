@@ -1,5 +1,7 @@
 """--preprocess, --load-size, --crop-size and --no-flip, as the authors' options: shapes, the
 same crop and flip for both images of a pair, crops taken without resizing."""
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -55,24 +57,59 @@ def test_train_refuses_a_crop_larger_than_the_images_before_writing(tmp_path):
     assert not (tmp_path / "models").exists()
 
 
+# Each mode end to end: prepare (square halves: an npz; 64x32 halves stay a folder, since
+# prepare_dataset.py squares them), train, translate, evaluate. The U-Net takes square
+# power-of-two inputs only, so the modes that keep the aspect ratio train a ResNet at 32x64.
+END_TO_END = [  # mode, flags, (height, width) of each half, the model's input (height, width)
+    ("resize_and_crop", ["--crop-size", 32], (48, 48), (32, 32)),
+    ("crop", ["--crop-size", 32], (64, 64), (32, 32)),  # crops of larger pairs, unresized
+    ("scale_width_and_crop", ["--load-size", 48, "--crop-size", 32], (32, 64), (32, 32)),
+    ("scale_width", ["--load-size", 64, "--netG", "resnet_6blocks"], (32, 64), (32, 64)),
+    ("none", ["--netG", "resnet_6blocks"], (32, 64), (32, 64)),
+]
+
+
 @pytest.mark.slow
-def test_crops_of_larger_pairs_train_unresized_and_translate_at_full_size(tmp_path):
+@pytest.mark.parametrize("mode, flags, half, model_shape", END_TO_END,
+                         ids=[case[0] for case in END_TO_END])
+def test_each_mode_end_to_end(tmp_path, mode, flags, half, model_shape):
     folder = tmp_path / "pairs"
     folder.mkdir()
     for i in range(3):
-        left = noise(64, 64, i)
+        left = noise(*half, i)
         Image.fromarray(np.concatenate([left, 255 - left], axis=1)).save(folder / f"{i}.png")
+    data = folder
+    if half[0] == half[1]:
+        data = tmp_path / "pairs.npz"
+        result = run_script("prepare_dataset.py", folder, "--size", half[0], "-o", data)
+        assert result.returncode == 0, result.stderr
     models = tmp_path / "models"
-    result = run_script("train.py", folder, "--preprocess", "crop", "--crop-size", 32,
-                        "--epochs", 1, "--ngf", 8, "--ndf", 8, "--out", models,
-                        "--sample-every", 0)
+    result = run_script("train.py", data, "--preprocess", mode, *flags, "--epochs", 1,
+                        "--ngf", 8, "--ndf", 8, "--out", models, "--sample-every", 0)
     assert result.returncode == 0, result.stderr
+    model = models / "model_000003.h5"
     from pix2pix.inference.generator import load_generator
-    g_model, config = load_generator(str(models / "model_000003.h5"))
-    assert g_model.input_shape[1:] == (32, 32, 3)
-    assert (config["preprocess"], config["crop_size"], config["flip"]) == ("crop", 32, True)
+    g_model, config = load_generator(str(model))
+    assert g_model.input_shape[1:] == (*model_shape, 3)
+    assert (config["preprocess"], config["crop_size"], config["flip"]) == (mode, 32, True)
+    if "--load-size" in flags:
+        assert config["load_size"] == flags[flags.index("--load-size") + 1]
+
     Image.fromarray(noise(64, 64, 5)).save(tmp_path / "big.png")
-    result = run_script("translate.py", models / "model_000003.h5", tmp_path / "big.png",
-                        "--full-size", "-o", tmp_path / "out.png")
+    result = run_script("translate.py", model, tmp_path / "big.png", "-o", tmp_path / "out.png")
     assert result.returncode == 0, result.stderr
-    assert Image.open(tmp_path / "out.png").size == (64, 64)
+    assert Image.open(tmp_path / "out.png").size == model_shape[::-1]  # the model's size
+    result = run_script("translate.py", model, tmp_path / "big.png", "--full-size",
+                        "-o", tmp_path / "full.png")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "full.png").size == (64, 64)
+
+    # A folder's pairs are resized to the model's input, whatever its aspect.
+    result = run_script("evaluate.py", model, folder, "--json", tmp_path / "scores.json")
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "scores.json") as f:
+        report = json.load(f)
+    assert report["pairs"] == 3
+    scores = report["results"]["model"]
+    assert {"mae", "psnr", "ssim"} <= set(scores)
+    assert np.all(np.isfinite([scores[name] for name in ("mae", "psnr", "ssim")]))

@@ -30,9 +30,10 @@ def load_dataset(path, size=256, in_memory=False):
     """The pairs of an npz file or of a folder of side-by-side images, as a dataset.
 
     An npz file is held in memory, at the size its images have. A folder's images are resized
-    to `size` (None: each at its own size); by default each is read when it is asked for, so
-    that training on any number of them keeps memory flat. With `in_memory` the folder is read whole, its damaged images named
-    and skipped: for evaluation, which translates every pair.
+    to `size`, a side or (height, width) (None: each at its own size); by default each is read
+    when it is asked for, so that training on any number of them keeps memory flat. With
+    `in_memory` the folder is read whole, its damaged images named and skipped: for evaluation,
+    which translates every pair.
     """
     if not os.path.isdir(path):
         sources, targets = read_npz(path)

@@ -158,7 +158,7 @@ WARNED_PATHS = set()  # a streamed folder reads each image every epoch: warn onl
 
 def load_pair(path, size=None):
     """Split a side-by-side pair image into (left, right) halves, arrays as `open_image` gives,
-    each resized to size x size (or at their own size, for None).
+    each resized to size x size, or to size = (height, width) (or at their own size, for None).
 
     An image that is not about twice as wide as tall is still split, with a warning naming it
     (once per process); one too narrow to give two halves is an error.
@@ -175,7 +175,8 @@ def load_pair(path, size=None):
     left, right = image[:, :half], image[:, half:2 * half]
     if size is None:
         return left, right
-    return resize_array(left, size, size), resize_array(right, size, size)
+    height, width = (size, size) if isinstance(size, int) else size
+    return resize_array(left, height, width), resize_array(right, height, width)
 
 
 def list_images(folder):
