@@ -96,7 +96,8 @@ def test_train_refuses_to_resume_with_another_batch_size_or_jitter(tmp_path):
     training.train(build(), dataset, RunConfig(epochs=1, out=str(tmp_path), ngf=8))
     settings = read_settings(str(tmp_path / "checkpoint.h5"))
     assert settings == dict(RunConfig().recorded(), ngf=8, size=32, pairs=4, batch_size=1,
-                            jitter=True, epochs=1, decay_epochs=0, crop_size=32, load_size=35)
+                            jitter=True, epochs=1, decay_epochs=0, crop_size=32, load_size=35,
+                            precision="float32")  # auto, recorded as what the networks compute
     with pytest.raises(Pix2PixError, match="--batch-size 2 contradicts the checkpoint's 1"):
         training.train(build(), dataset,
                        RunConfig(epochs=2, batch_size=2, out=str(tmp_path), ngf=8), resume=True)
