@@ -65,7 +65,7 @@ def refused(result, *words):
 
 def test_resume_settings():
     recorded = {"dataset": "/d.npz", "batch_size": 2, "jitter": True, "reverse": False,
-                "epochs": 3, "ngf": 8}
+                "epochs": 3, "ngf": 8, "deterministic_ops": True}
     left_out = dict.fromkeys(recorded)
 
     def merge(**given):
@@ -133,7 +133,8 @@ def test_resume_restores_the_settings_and_ends_as_a_run_never_stopped(tmp_path, 
                         "conditional": True, "lr": 2e-4, "beta1": 0.5,
                         # the data's, filled in at the start: the paper's 286/256 load size
                         "preprocess": "resize_and_crop", "crop_size": 32, "load_size": 35,
-                        "flip": True, "max_value": None, "bit_depth": 8, "colorization": False}
+                        "flip": True, "max_value": None, "bit_depth": 8, "colorization": False,
+                        "deterministic_ops": False}
     before = checkpoint.read_bytes()
 
     # Flags that would change the run half-way are refused, one line each, nothing touched.

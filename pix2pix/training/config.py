@@ -124,8 +124,7 @@ class RunConfig:
     deterministic_ops: bool = setting(False, "deterministic kernels (on a GPU some are not by "
                                       "default, so a seeded run does not repeat exactly), at "
                                       "some cost in speed; needs --seed. Not translate.py's "
-                                      "--deterministic, which turns dropout off",
-                                      recorded=False)
+                                      "--deterministic, which turns dropout off")
 
     def recorded(self):
         """The settings a checkpoint keeps, to resume the same run."""
