@@ -47,7 +47,7 @@ def measure(folder, mode, steps):
     from pix2pix.model.gan import define_gan
     from pix2pix.model.networks import define_discriminator, define_generator
     from pix2pix.training.config import RunConfig
-    from pix2pix.training.distribute import distributed_step, make_strategy
+    from pix2pix.training.distribute import distributed_step, make_strategy, read_losses
     from pix2pix.training.loop import prepared
 
     config = RunConfig(dataset=folder, preprocess=mode, **MODES[mode])
@@ -64,8 +64,8 @@ def measure(folder, mode, steps):
     step(source, target)  # the first call builds the graph
     start = time.perf_counter()
     for _ in range(steps):
-        logs = step(source, target)
-    float(logs["g"])
+        losses = step(source, target)
+    read_losses(losses)  # waits for the last step, and so for all (each needs the one before)
     return {"size": f"{height}x{width}", "prepare_seconds": prepare_seconds,
             "step_seconds": (time.perf_counter() - start) / steps}
 

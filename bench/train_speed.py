@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.reference import add_torch_flag, reference_seconds  # noqa: E402
-from pix2pix.training.distribute import distributed_step, make_strategy  # noqa: E402
+from pix2pix.training.distribute import distributed_step, make_strategy, read_losses  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
 from pix2pix.model.networks import (PRECISIONS, define_discriminator, define_generator,  # noqa: E402
                               set_precision)
@@ -81,7 +81,8 @@ def measure(size, precision, warmup, steps, netG="unet", norm="batch"):
         step(source[i % 8], target[i % 8])
     start = time.perf_counter()
     for i in range(steps):
-        step(source[i % 8], target[i % 8])
+        losses = step(source[i % 8], target[i % 8])
+    read_losses(losses)  # waits for the last step, and so for all (each needs the one before)
     seconds = (time.perf_counter() - start) / steps
     gflop = 3 * forward_gflop(g_model) + 8 * forward_gflop(d_model)
     set_precision("float32")

@@ -3,9 +3,10 @@ strategy configures TensorFlow as it starts, which a test process has done long 
 
     python tests/distributed_run.py OUT VARIABLES [--distribute mirrored --cpus 2] [--resume]
 
-Trains 32x32 networks (no dropout at this size) for 2 epochs of 8 synthetic pairs at a global
-batch of 2, without jitter, and saves every variable of the run (networks and optimizers) into
-the npz file VARIABLES. A multiworker run reads its cluster from TF_CONFIG.
+Trains 32x32 networks (no dropout at this size) for 2 epochs of 8 synthetic pairs (in the
+exactness tests' colours, tests/conftest.py) at a global batch of 2, without jitter, and saves
+every variable of the run (networks and optimizers) into the npz file VARIABLES. A multiworker
+run reads its cluster from TF_CONFIG.
 """
 import argparse
 import os
@@ -38,9 +39,9 @@ import numpy as np  # noqa: E402
 from pix2pix.data.datasets import PairArrays  # noqa: E402
 from pix2pix.model.gan import define_gan  # noqa: E402
 from pix2pix.model.networks import define_discriminator, define_generator  # noqa: E402
-from pix2pix.data.synthetic import synthetic_dataset  # noqa: E402
 from pix2pix.training.config import RunConfig  # noqa: E402
 from pix2pix.training.loop import train  # noqa: E402
+from conftest import exactness_pairs  # noqa: E402  (tests/, this script's folder)
 
 shape = (32, 32, 3)
 keras.utils.set_random_seed(0)
@@ -48,7 +49,7 @@ with strategy.scope():
     gan_model = define_gan(define_generator(shape, ngf=8), define_discriminator(shape, ndf=8))
 config = RunConfig(epochs=3 if args.resume else 2, batch_size=2, jitter=False, out=args.out,
                    seed=0, sample_every=0)
-train(gan_model, PairArrays(*synthetic_dataset(8, 32, seed=0)), config, resume=args.resume,
+train(gan_model, PairArrays(*exactness_pairs(8, 32, seed=0)), config, resume=args.resume,
       strategy=strategy)
 variables = (gan_model.variables + gan_model.d_optimizer.variables
              + gan_model.g_optimizer.variables)

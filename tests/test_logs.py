@@ -1,5 +1,6 @@
 """The TensorBoard logs of a run, read back as TensorBoard reads them."""
 import csv
+import io
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from pix2pix.data.datasets import PairArrays
 from pix2pix.model.gan import define_gan
-from pix2pix.training.logs import LOSSES
+from pix2pix.training.logs import LOG_FILE_SECONDS, LOSSES, RunLogs
 from pix2pix.model.networks import define_discriminator, define_generator
 from pix2pix.data.synthetic import synthetic_dataset
 from pix2pix.training.config import RunConfig
@@ -31,7 +32,8 @@ def test_every_step_samples_and_heldout_scores_reach_tensorboard(tmp_path):
     dataset = PairArrays(*synthetic_dataset(8, 32, seed=0))
     heldout = PairArrays(*synthetic_dataset(3, 32, seed=1))
     train(gan_model, dataset, RunConfig(epochs=1, decay_epochs=1, out=str(tmp_path), save_every=1,
-                                        sample_every=5, logdir=str(tmp_path / "tb")), val=heldout)
+                                        sample_every=5, log_every=1, logdir=str(tmp_path / "tb")),
+          val=heldout)
     logged = read_events(tmp_path / "tb")
 
     # Every step's losses, as the loss CSV has them, and the learning rate of its epoch.
@@ -59,3 +61,24 @@ def test_every_step_samples_and_heldout_scores_reach_tensorboard(tmp_path):
     for name in ("mae", "psnr", "ssim"):
         assert sorted(logged[f"val/{name}"]) == [8, 16]
     assert 0 < logged["val/mae"][16] < 2 and 0 < logged["val/psnr"][16] < 100
+
+
+def test_the_bar_and_tensorboard_show_every_log_every_steps_and_the_csv_every_step(
+        tmp_path, monkeypatch):
+    """--log-every 3 over 7 steps: TensorBoard's losses and rate at steps 3 and 6, the bar's
+    losses step 6's, losses.csv all 7; a bar writing to a file (not a terminal) draws a line
+    at most every LOG_FILE_SECONDS."""
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    with RunLogs(str(tmp_path), str(tmp_path / "tb"), 0, 7, None, None, sample_every=0,
+                 log_every=3) as logs:
+        assert logs.bar.mininterval == LOG_FILE_SECONDS
+        for step in range(1, 8):
+            logs.step(step, 1, {name: step + i / 10 for i, name in enumerate(LOSSES)}, 2e-4)
+        assert "g=6.400" in logs.bar.postfix and logs.bar.n == 7
+    logged = read_events(tmp_path / "tb")
+    for name in LOSSES:
+        assert sorted(logged[f"loss/{name}"]) == [3, 6]
+    assert float(logged["loss/g"][6]) == pytest.approx(6.4)
+    assert sorted(logged["learning_rate"]) == [3, 6]
+    with open(tmp_path / "losses.csv", newline="") as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == list(range(1, 8))

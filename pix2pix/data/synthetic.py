@@ -11,8 +11,8 @@ import numpy as np
 # Map-style colours (target) and aerial-style colours (source) of each kind of ground.
 MAP_COLOURS = {"land": (242, 239, 233), "water": (170, 211, 223), "park": (200, 250, 204),
                "block": (217, 208, 201), "road": (255, 255, 255), "main road": (247, 200, 120)}
-AERIAL_COLOURS = {"land": (120, 115, 90), "water": (30, 60, 90), "park": (45, 90, 40),
-                  "block": (150, 140, 130), "road": (70, 70, 75), "main road": (95, 90, 85)}
+AERIAL_COLOURS = {"land": (125, 120, 80), "water": (30, 60, 110), "park": (40, 105, 40),
+                  "block": (190, 175, 165), "road": (80, 80, 90), "main road": (35, 35, 40)}
 
 
 def draw_layout(rng, size):
@@ -53,18 +53,19 @@ def render(shapes, size, colours, jitter=None, rng=None):
     return image
 
 
-def synthetic_pair(rng, size):
+def synthetic_pair(rng, size, aerial_colours=AERIAL_COLOURS):
     """One (aerial, map) pair of the same random town, as uint8 arrays."""
     shapes = draw_layout(rng, size)
     map_image = np.asarray(render(shapes, size, MAP_COLOURS), dtype=np.uint8)
-    aerial = render(shapes, size, AERIAL_COLOURS, jitter=12, rng=rng)
+    aerial = render(shapes, size, aerial_colours, jitter=12, rng=rng)
     aerial = np.asarray(aerial.filter(ImageFilter.GaussianBlur(0.6 * size / 64)), dtype=np.float32)
     aerial += rng.normal(0, 10, aerial.shape)  # grain and texture
     return np.clip(aerial, 0, 255).astype(np.uint8), map_image
 
 
-def synthetic_dataset(n, size=256, seed=0):
-    """n pairs of the synthetic aerial-to-map task; the same n, size and seed give the same data."""
+def synthetic_dataset(n, size=256, seed=0, aerial_colours=AERIAL_COLOURS):
+    """n pairs of the synthetic aerial-to-map task; the same n, size, seed and colours give the
+    same data."""
     rng = np.random.default_rng(seed)
-    pairs = [synthetic_pair(rng, size) for _ in range(n)]
+    pairs = [synthetic_pair(rng, size, aerial_colours) for _ in range(n)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -110,8 +110,12 @@ class RunConfig:
                               recorded=False, metavar="N")
     checkpoint_every: int = setting(None, "save a full checkpoint every N steps (by default "
                                     "every epoch)", minimum=1, recorded=False, metavar="STEPS")
-    logdir: str = setting(None, "TensorBoard logs: losses and learning rate every step, "
-                          "samples, held-out scores (by default <out>/logs)", recorded=False)
+    logdir: str = setting(None, "TensorBoard logs: losses and learning rate every --log-every "
+                          "steps, samples, held-out scores (by default <out>/logs)",
+                          recorded=False)
+    log_every: int = setting(10, "show the losses on the progress bar and log them to "
+                             "TensorBoard every N steps (losses.csv has every step)", minimum=1,
+                             recorded=False, metavar="N")
     sample_every: int = setting(1000, "log a few source / generated / target images to "
                                 "TensorBoard every N steps (0: never)", minimum=0,
                                 recorded=False, metavar="STEPS")

@@ -68,7 +68,8 @@ def same_everywhere(strategy, value):
 
 def distributed_step(gan_model, strategy, xla=False):
     """`step(source, target)`: one training step (`Pix2Pix.train_step`) on a global batch of
-    NumPy arrays, split across the replicas; returns the losses, averaged over the replicas.
+    NumPy arrays, split across the replicas; returns the losses, averaged over the replicas, as
+    tensors: the call returns once the step is dispatched, and `read_losses` waits for it.
     `xla` compiles the step with XLA (`jit_compile`) instead of running TensorFlow's graph."""
     replicas = strategy.num_replicas_in_sync
 
@@ -98,6 +99,11 @@ def distributed_step(gan_model, strategy, xla=False):
         with contextlib.nullcontext() if traced else muted_stderr():
             losses = compiled_step(split(source), split(target))
         traced = True
-        return {name: float(value) for name, value in losses.items()}
+        return losses
 
     return step
+
+
+def read_losses(losses):
+    """A step's losses as floats (waits for the step to finish)."""
+    return {name: float(value) for name, value in losses.items()}

@@ -1,15 +1,17 @@
 """What a run shows and records as it trains, to read during and after it.
 
-- A progress bar with the latest losses, and a warning if D's losses stay near zero (G then gets
-  no useful signal: the run has failed).
+- A progress bar with the losses of every `log_every`-th step, and a warning if D's losses stay
+  near zero (G then gets no useful signal: the run has failed). Output that is not a terminal
+  (a log file) gets a line every few seconds, not every step.
 - `<out>/losses.csv`: every step's losses, one row per step (on resume, the rows past the
   checkpoint's step are dropped, so the file always describes the run that continues).
-- TensorBoard logs (`tensorboard --logdir models/logs`): every step's losses and learning rate,
-  a few source / generated / target images every `sample_every` steps, and the held-out MAE,
-  PSNR and SSIM at every save.
+- TensorBoard logs (`tensorboard --logdir models/logs`): the losses and learning rate every
+  `log_every` steps, a few source / generated / target images every `sample_every` steps, and
+  the held-out MAE, PSNR and SSIM at every save.
 """
 import csv
 import os
+import sys
 
 import numpy as np
 from tqdm import tqdm
@@ -22,28 +24,34 @@ from pix2pix.inference.generator import translate_images
 LOSSES = ("d_real", "d_fake", "g_gan", "g_l1", "g")  # what each step logs, as the step names them
 SCORES = ("mae", "psnr", "ssim")  # the held-out scores logged at each save
 QUIET_STEPS = 1000  # steps of D's losses near zero after which the run is called failed
+LOG_FILE_SECONDS = 5  # the bar's least interval between lines when its output is not a terminal
 
 
 class RunLogs:
     """A run's progress bar, loss CSV and TensorBoard writer. `samples` are float (source,
-    target) batches that G translates every `sample_every` steps for TensorBoard. A worker
-    other than the chief (`write=False`) shows and writes nothing; a run without a GAN term
-    (`watch=False`) has no D to watch."""
+    target) batches that G translates every `sample_every` steps for TensorBoard; the bar and
+    TensorBoard show the losses every `log_every` steps. A worker other than the chief
+    (`write=False`) shows and writes nothing; a run without a GAN term (`watch=False`) has no
+    D to watch."""
 
     def __init__(self, out_dir, logdir, first_step, total_steps, g_model, samples,
-                 sample_every, write=True, watch=True):
+                 sample_every, log_every=1, write=True, watch=True):
         self.g_model, self.samples, self.sample_every = g_model, samples, sample_every
-        self.write, self.watch, self.quiet_steps = write, watch, 0
+        self.log_every, self.write, self.watch, self.quiet_steps = log_every, write, watch, 0
         self.bar = tqdm(total=total_steps, initial=first_step, unit="step", desc="training",
-                        disable=not write)
+                        disable=not write, file=sys.stderr,
+                        mininterval=0.1 if sys.stderr.isatty() else LOG_FILE_SECONDS)
         self.writer = tf.summary.create_noop_writer()
         if write:
             self.loss_file, self.loss_log = open_loss_log(out_dir, first_step)
             self.writer = tf.summary.create_file_writer(logdir)
 
     def step(self, step, epoch, losses, rate):
-        self.bar.set_postfix(epoch=epoch, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
-                             d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}")
+        shown = step % self.log_every == 0
+        if shown:  # drawn by the bar's next refresh, not forced now
+            self.bar.set_postfix(epoch=epoch, lr=f"{rate:.2g}", d_real=f"{losses['d_real']:.3f}",
+                                 d_fake=f"{losses['d_fake']:.3f}", g=f"{losses['g']:.3f}",
+                                 refresh=False)
         self.bar.update()
         if self.watch:
             self.watch_discriminator(step, losses)
@@ -51,9 +59,10 @@ class RunLogs:
             return
         self.loss_log.writerow([step, epoch, *(f"{losses[name]:.5f}" for name in LOSSES)])
         with self.writer.as_default(step=step):
-            for name in LOSSES:
-                tf.summary.scalar(f"loss/{name}", losses[name])
-            tf.summary.scalar("learning_rate", rate)
+            if shown:
+                for name in LOSSES:
+                    tf.summary.scalar(f"loss/{name}", losses[name])
+                tf.summary.scalar("learning_rate", rate)
             if self.sample_every and step % self.sample_every == 0:
                 source, target = self.samples
                 generated = translate_images(self.g_model, source)

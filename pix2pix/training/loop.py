@@ -2,6 +2,7 @@
 (`Pix2Pix.train_step` in pix2pix/gan.py, split across devices by pix2pix/distribute.py), with
 the learning-rate schedule, saved models, checkpoints, resuming and the logs around it.
 """
+import contextlib
 import dataclasses
 import math
 import os
@@ -22,7 +23,8 @@ from pix2pix.model.pytorch_adam import LEARNING_RATE
 from pix2pix.storage import remove_leftovers
 from pix2pix.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from pix2pix.training.config import RunConfig, resume_settings
-from pix2pix.training.distribute import distributed_step, same_everywhere, shared_seed
+from pix2pix.training.distribute import (distributed_step, read_losses, same_everywhere,
+                                         shared_seed)
 from pix2pix.training.logs import RunLogs
 
 
@@ -171,9 +173,25 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
     samples, val = held_out(val, dataset, config.preprocessing())
     logs = RunLogs(out_dir, config.logdir or os.path.join(out_dir, "logs"), state["step"],
                    len(dataset) // batch_size * total_epochs, gan_model.generator, samples,
-                   config.sample_every, write=chief, watch=not isinstance(gan_model, L1Only))
+                   config.sample_every, config.log_every, write=chief,
+                   watch=not isinstance(gan_model, L1Only))
+
+    # A step's losses are read (the host waits for the device) only once the next step is
+    # dispatched, so the device never idles while the host logs; each is still checked and
+    # logged under its own step, and always before a checkpoint or a save.
+    unread = None  # (step, epoch, losses as tensors, learning rate) of the step not yet read
+
+    def read_unread():
+        nonlocal unread
+        if unread is None:
+            return
+        (step_done, epoch_done, losses, rate), unread = unread, None
+        losses = read_losses(losses)
+        check_losses(losses, step_done, checkpoint_path)
+        logs.step(step_done, epoch_done, losses, rate)
 
     def checkpoint():
+        read_unread()
         if chief:
             logs.flush()
             save_checkpoint(checkpoint_path, gan_model,
@@ -181,7 +199,8 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
                                  rng=rng.bit_generator.state))
 
     model_path = None
-    with logs, StopRequest() as stop:
+    with logs, StopRequest() as stop, contextlib.ExitStack() as at_exit:
+        at_exit.callback(read_unread)  # an interrupt or an error still logs the last step done
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, config.epochs, config.decay_epochs, config.lr)
             gan_model.d_optimizer.learning_rate = rate
@@ -193,16 +212,17 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
                                                   state["batch"], state["jitter_seed"],
                                                   config.workers, config.preprocessing()):
                 losses = step(source, target)
-                check_losses(losses, state["step"] + 1, checkpoint_path)
+                read_unread()  # the previous step's, while this one runs
                 state["step"] += 1
                 state["batch"] += 1
-                logs.step(state["step"], epoch + 1, losses, rate)
+                unread = (state["step"], epoch + 1, losses, rate)
                 if config.checkpoint_every and state["step"] % config.checkpoint_every == 0:
                     checkpoint()
                 if stop.requested:
                     checkpoint()
                     tqdm.write(f"saved {checkpoint_path}; continue with --resume")
                     raise KeyboardInterrupt
+            read_unread()
             state.update(epoch=epoch + 1, batch=0, order=None, jitter_seed=None)
             if chief and ((epoch + 1) % config.save_every == 0 or epoch + 1 == total_epochs):
                 model_path = save_results(state["step"], epoch + 1, gan_model.generator, dataset,
