@@ -16,12 +16,13 @@ Every --save-every epochs the generator is saved as models/model_<step>.h5 with 
 `tensorboard --logdir models/logs` shows the losses and samples as it trains.
 """
 import argparse
+import contextlib
 import dataclasses
 import glob
 import os
 
 from pix2pix.backend import (auto_precision, cpu_flags, gpu_capabilities, keras,
-                              start_devices, tf)
+                              only_python_stderr, start_devices, tf)
 from pix2pix.cli import add_debug_flag, add_overwrite_flag, run
 from pix2pix.data.datasets import load_dataset
 from pix2pix.errors import Pix2PixError
@@ -83,7 +84,9 @@ def main(args):
             raise Pix2PixError(f"{args.dataset}: {e}") from None
         gan_model = define_gan(g_model, d_model, config.lambda_l1,
                                config.gan_mode if config.gan else None, config.lr, config.beta1)
-    train(gan_model, dataset, config, resume=args.resume, strategy=strategy, val=val)
+    # TensorFlow logs from its own threads as it trains; --debug shows those lines too.
+    with contextlib.nullcontext() if args.debug else only_python_stderr():
+        train(gan_model, dataset, config, resume=args.resume, strategy=strategy, val=val)
 
 
 def load_pairs(config, path):
@@ -122,7 +125,7 @@ def build_parser():
                              "that contradict them are refused; --epochs and --decay-epochs may "
                              "be raised")
     add_overwrite_flag(parser, "the models in --out")
-    add_debug_flag(parser)
+    add_debug_flag(parser, ", and TensorFlow's own log lines while training")
     return parser
 
 

@@ -30,6 +30,30 @@ def muted_stderr():
         os.close(devnull)
 
 
+@contextlib.contextmanager
+def only_python_stderr():
+    """Mute what TensorFlow's C++ side writes to stderr for a whole run, while Python's writes
+    (the progress bar, the scripts' lines) still show. TensorFlow logs from its own threads at
+    any moment (a graph it could not optimize, a worker of the cluster lost), not only in the
+    calls muted_stderr wraps: file descriptor 2 goes nowhere, and sys.stderr, when it is that
+    descriptor, writes to a copy of it."""
+    python_stderr = sys.stderr
+    try:
+        on_descriptor_2 = python_stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # a stream of Python's own (a test's)
+        on_descriptor_2 = False
+    python_stderr.flush()
+    copy = os.fdopen(os.dup(2), "w", buffering=1) if on_descriptor_2 else python_stderr
+    sys.stderr = copy
+    try:
+        with muted_stderr():
+            yield
+    finally:
+        sys.stderr = python_stderr
+        if copy is not python_stderr:
+            copy.close()
+
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # On GPUs newer than its wheel's native kernels (H100, H200 with TensorFlow 2.21) CUDA compiles
 # them from PTX at the first start, for minutes; its cache keeps them for the next start if it

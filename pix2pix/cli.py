@@ -13,9 +13,9 @@ from pix2pix.errors import Pix2PixError, describe
 from pix2pix.inference.modes import MODES
 
 
-def add_debug_flag(parser):
+def add_debug_flag(parser, more=""):
     parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback when something fails")
+                        help=f"show the full traceback when something fails{more}")
 
 
 def add_overwrite_flag(parser, what="the output file"):

@@ -5,11 +5,14 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from conftest import ROOT, run_script
+from pix2pix.data.prepare import save_dataset
+from pix2pix.data.synthetic import synthetic_dataset
 
 RUN = os.path.join(ROOT, "tests", "distributed_run.py")
 
@@ -110,3 +113,50 @@ def test_multiworker_without_a_cluster_is_refused(tiny_npz, tmp_path, monkeypatc
     assert result.returncode == 1
     assert result.stderr.startswith("train.py: error: --distribute multiworker needs TF_CONFIG")
     assert not os.listdir(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_lost_worker_stops_the_other_in_one_line_and_both_resume(tmp_path):
+    """Two workers share one --out (a shared folder: only the chief writes). Worker 1 is killed
+    after the first checkpoint: the chief stops within seconds with one line naming the
+    checkpoint, none of TensorFlow's own; the same two commands with --resume finish the run,
+    every step in losses.csv once."""
+    data, out = tmp_path / "pairs.npz", tmp_path / "out"
+    save_dataset(str(data), *synthetic_dataset(32, 32, seed=0))
+    workers = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
+
+    def start_training(*flags):
+        processes = []
+        for i in range(2):
+            env = dict(os.environ, TF_CONFIG=json.dumps(
+                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}))
+            processes.append(subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, "train.py"), str(data), "--distribute",
+                 "multiworker", "--batch-size", "2", "--ngf", "8", "--ndf", "8", "--epochs",
+                 "2", "--decay-epochs", "0", "--checkpoint-every", "2", "--seed", "0",
+                 "--out", str(out), *flags], env=env, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True))
+        return processes
+
+    chief, other = start_training()
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.h5").exists():
+        assert time.monotonic() < deadline and chief.poll() is None, chief.stderr.read()[-3000:]
+        time.sleep(0.1)
+    other.kill()
+    killed = time.monotonic()
+    err = finish(chief, returncode=1)
+    assert time.monotonic() - killed < 60
+    lines = [line for line in err.replace("\r", "\n").splitlines() if line.strip()]
+    assert lines[-1] == (f"train.py: error: a worker of the cluster was lost (UnavailableError); "
+                         f"start every worker again with --resume to continue from "
+                         f"{out / 'checkpoint.h5'}")
+    assert [line for line in lines if not line.startswith("training:")] == lines[-1:]
+    other.communicate()
+
+    for process in start_training("--resume"):
+        finish(process)
+    with open(out / "losses.csv") as f:
+        assert [int(row.split(",")[0]) for row in f.read().splitlines()[1:]] == \
+            list(range(1, 33))
+    assert (out / "model_000032.h5").exists()

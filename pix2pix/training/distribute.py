@@ -53,7 +53,13 @@ def shared_seed(strategy, seed):
     def replica_0_seed():
         first = tf.distribute.get_replica_context().replica_id_in_sync_group == 0
         return tf.where(first, tf.constant(seed, tf.int64), tf.constant(0, tf.int64))
-    return int(strategy.reduce("SUM", strategy.run(replica_0_seed), axis=None))
+    return int(summed(strategy, replica_0_seed))
+
+
+def summed(strategy, replica_value):
+    """The sum over the replicas of `replica_value()`, computed as one graph (a multi-worker
+    strategy run eagerly warns of its overhead)."""
+    return tf.function(lambda: strategy.reduce("SUM", strategy.run(replica_value), axis=None))()
 
 
 def same_everywhere(strategy, value):
@@ -62,8 +68,22 @@ def same_everywhere(strategy, value):
     def replica_value():
         v = tf.constant(value, tf.float64)
         return tf.stack([v, v * v])
-    total, squares = strategy.reduce("SUM", strategy.run(replica_value), axis=None).numpy()
+    total, squares = summed(strategy, replica_value).numpy()
     return strategy.num_replicas_in_sync * squares == total * total
+
+
+@contextlib.contextmanager
+def lost_workers_stop(strategy, checkpoint):
+    """End a multi-worker run in one line when another worker stops answering (its process
+    killed, its machine gone): TensorFlow's collectives fail within seconds on every worker
+    left, and the line says which `checkpoint` the restarted workers continue from."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise
+        raise Pix2PixError(f"a worker of the cluster was lost ({type(e).__name__}); start every "
+                           f"worker again with --resume to continue from {checkpoint}") from None
 
 
 def distributed_step(gan_model, strategy, xla=False):

@@ -23,8 +23,8 @@ from pix2pix.model.pytorch_adam import LEARNING_RATE
 from pix2pix.storage import remove_leftovers
 from pix2pix.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from pix2pix.training.config import RunConfig, resume_settings
-from pix2pix.training.distribute import (distributed_step, read_losses, same_everywhere,
-                                         shared_seed)
+from pix2pix.training.distribute import (distributed_step, lost_workers_stop, read_losses,
+                                         same_everywhere, shared_seed)
 from pix2pix.training.logs import RunLogs
 
 
@@ -199,7 +199,9 @@ def train(gan_model, dataset, config=RunConfig(), resume=False, strategy=None, v
                                  rng=rng.bit_generator.state))
 
     model_path = None
-    with logs, StopRequest() as stop, contextlib.ExitStack() as at_exit:
+    resume_from = checkpoint_path if chief else f"the chief's {CHECKPOINT_NAME}"
+    with lost_workers_stop(strategy, resume_from), logs, StopRequest() as stop, \
+            contextlib.ExitStack() as at_exit:
         at_exit.callback(read_unread)  # an interrupt or an error still logs the last step done
         for epoch in range(state["epoch"], total_epochs):
             rate = learning_rate(epoch, config.epochs, config.decay_epochs, config.lr)
