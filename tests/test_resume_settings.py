@@ -185,7 +185,8 @@ def test_the_tutorials_float32_npz_is_converted(tmp_path, capsys):
     assert np.array_equal(loaded_src, src) and np.array_equal(loaded_tar, tar)
     # Anything else that is not uint8 is still refused.
     for bad, words in [(src.astype(np.float32) - 1, "from -1 to"),
-                       (src.astype(np.float32) / 255, "from 0 to 0.7"),  # scaled to [0, 1]
+                       (src.astype(np.float32) / 255,  # scaled to [0, 1]
+                        f"from 0 to {str(src.max() / 255)[:4]}"),
                        (np.full(src.shape, np.nan, np.float32), "nan"),
                        (src.astype(np.float64), "found float64"),
                        (src.astype(np.int16), "found int16")]:
