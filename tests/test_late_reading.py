@@ -77,3 +77,34 @@ def test_a_step_that_diverges_is_named_and_never_checkpointed(tmp_path, monkeypa
     assert state["step"] == (bad_step - 1) // 2 * 2
     assert [int(r["step"]) for r in loss_rows(tmp_path)] == list(range(1, bad_step))
     assert not list(tmp_path.glob("model_*"))
+
+
+def test_a_steps_losses_are_read_after_the_next_step_is_dispatched(tmp_path, monkeypatch):
+    """Within an epoch the host reads step k's losses only once step k + 1 is dispatched; the
+    epoch's last step is read before the epoch ends (its save and checkpoint need it)."""
+    events = []
+    real_step, real_read = loop.distributed_step, loop.read_losses
+
+    class Numbered(dict):
+        """A step's losses, with the step's number."""
+
+    def recording_step(*args, **kwargs):
+        step = real_step(*args, **kwargs)
+
+        def recorded(source, target):
+            losses = Numbered(step(source, target))
+            losses.number = sum(what == "dispatched" for what, _ in events) + 1
+            events.append(("dispatched", losses.number))
+            return losses
+        return recorded
+
+    def recording_read(losses):
+        events.append(("read", losses.number))
+        return real_read(losses)
+    monkeypatch.setattr(loop, "distributed_step", recording_step)
+    monkeypatch.setattr(loop, "read_losses", recording_read)
+    loop.train(build(), PairArrays(*synthetic_dataset(3, 32, seed=0)),
+               RunConfig(epochs=2, out=str(tmp_path), seed=1))
+    epoch = [("dispatched", 1), ("dispatched", 2), ("read", 1), ("dispatched", 3), ("read", 2),
+             ("read", 3)]
+    assert events == epoch + [(what, number + 3) for what, number in epoch]
