@@ -163,6 +163,24 @@ def test_translate_modes(tiny_npz, tmp_path):
     assert np.abs(outputs["eval"] - outputs["det1"]).mean() > 1  # moving averages differ
 
 
+def test_an_hdf5_file_is_an_h5_one(tmp_path):
+    """.hdf5, H5's other name (Keras 2's checkpoint examples), is written and read as .h5: the
+    same bytes' worth of model, the same configuration, the same translation."""
+    g = define_generator((32, 32, 3), ngf=8)
+    config = {"image_size": 32, "direction": "AtoB", "step": 1}
+    for name in ("g.h5", "g.hdf5"):
+        save_generator(g, str(tmp_path / name), config)
+    (h5, h5_config), (hdf5, hdf5_config) = (load_generator(str(tmp_path / name))
+                                            for name in ("g.h5", "g.hdf5"))
+    assert hdf5_config == h5_config == config
+    sources = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    assert np.array_equal(translate_images(hdf5, sources, "deterministic"),
+                          translate_images(h5, sources, "deterministic"))
+    (tmp_path / "g.hdf").write_bytes((tmp_path / "g.h5").read_bytes())
+    with pytest.raises(Pix2PixError, match="g.hdf: unsupported model file type"):
+        load_generator(str(tmp_path / "g.hdf"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", PRECISIONS)
 def test_a_keras_file_translates_as_the_h5_one(tmp_path, precision):

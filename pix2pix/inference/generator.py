@@ -17,12 +17,15 @@ from pix2pix.storage import atomic_path
 
 
 MODEL_EXTENSIONS = (".h5", ".keras")  # H5, the default, and Keras 3's own format (a zip)
+H5_ALSO = ".hdf5"  # H5's other name, which Keras reads and writes as .h5 (Keras 2's examples)
 CONFIG_MEMBER = "pix2pix_config.json"  # the configuration's member in a .keras zip
 
 
 def model_format(path):
-    """The extension of a model file, one of MODEL_EXTENSIONS; any other is refused."""
+    """The extension of a model file, one of MODEL_EXTENSIONS (.hdf5 is .h5); any other is
+    refused."""
     extension = os.path.splitext(path)[1]  # as Keras reads it: .H5 is not .h5
+    extension = ".h5" if extension == H5_ALSO else extension
     if extension not in MODEL_EXTENSIONS:
         raise Pix2PixError(f"{path}: unsupported model file type; use one of "
                            f"{', '.join(MODEL_EXTENSIONS)}")
