@@ -133,11 +133,6 @@ def upright(image):
         return image
 
 
-def resize(image, size):
-    # Bicubic, as the authors' code resizes.
-    return np.asarray(image.resize((size, size), Image.BICUBIC), dtype=np.uint8)
-
-
 def resize_array(array, height, width):
     """A (h, w, c) uint8 or uint16 array resized bicubically to (height, width, c): 8-bit
     grayscale and RGB as PIL resizes them, anything else one channel at a time in float."""

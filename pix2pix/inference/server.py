@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 import numpy as np
 
-from pix2pix.data.images import open_rgb, resize
+from pix2pix.data.images import open_rgb, resize_array
 from pix2pix.errors import Pix2PixError, describe
 from pix2pix.inference.generator import translate_pixels
 
@@ -62,7 +62,7 @@ class Translator:
 
     def __init__(self, g_model, mode):
         self.g_model, self.mode = g_model, mode
-        self.size = g_model.input_shape[1]
+        self.height, self.width = g_model.input_shape[1:3]
         # One at a time: one decoded image may take hundreds of MB.
         self.lock = threading.Lock()
 
@@ -72,7 +72,8 @@ class Translator:
             raise UploadError(400, f"{name}: the file is empty")
         with self.lock:
             # The guards of every script: decompression-bomb limit, any mode converted to RGB.
-            source = resize(open_rgb(Upload(data, name)), self.size)
+            source = resize_array(np.asarray(open_rgb(Upload(data, name))), self.height,
+                                  self.width)
             return source, translate_pixels(self.g_model, source[np.newaxis], self.mode)[0]
 
 
@@ -105,8 +106,9 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as e:  # noqa: BLE001  a bug must not stop the server
             self.log_error("translating %s failed: %r", name, e)
             return self.send_json(500, {"error": f"{name}: {describe(e)}"})
-        self.send_json(200, {"name": name, "size": self.server.translator.size,
-                             "mode": self.server.translator.mode,
+        translator = self.server.translator
+        self.send_json(200, {"name": name, "height": translator.height,
+                             "width": translator.width, "mode": translator.mode,
                              "seconds": round(time.perf_counter() - started, 3),
                              "source": png_data_url(source),
                              "translation": png_data_url(translation)})
@@ -160,8 +162,10 @@ def make_server(g_model, host="127.0.0.1", port=8000, mode="paper", name="model"
     translator = Translator(g_model, mode)
     # One blank image first: the first person then does not wait for TensorFlow's tracing, and a
     # model that cannot run fails here, at start, rather than on the page.
-    translate_pixels(g_model, np.zeros((1, translator.size, translator.size, 3), np.uint8), mode)
-    config = {"name": name, "size": translator.size, "mode": mode, "max_upload": max_upload}
+    translate_pixels(g_model, np.zeros((1, translator.height, translator.width, 3), np.uint8),
+                     mode)
+    config = {"name": name, "height": translator.height, "width": translator.width,
+              "mode": mode, "max_upload": max_upload}
     with open(PAGE, encoding="utf-8") as f:  # "<" escaped: the JSON sits inside a <script>
         page = f.read().replace("{{CONFIG}}", json.dumps(config).replace("<", "\\u003c"))
     try:
