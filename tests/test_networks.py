@@ -1,10 +1,11 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pix2pix.model.gan import define_gan
-from pix2pix.model.networks import define_discriminator, define_generator
-from pix2pix.model.layers import BatchNorm
+from pix2pix.model.networks import define_discriminator, define_generator, set_precision
+from pix2pix.model.layers import SMALL_INPUT, BatchNorm, UpConvolution
 
 
 def trainable_count(model):
@@ -120,3 +121,41 @@ def test_composite_model_outputs():
     np.testing.assert_allclose(decision, d([x, generated], training=False), atol=1e-6)
     assert gan.lambda_l1 == 10
     assert trainable_count(gan) == trainable_count(g) + trainable_count(d)
+
+
+@pytest.mark.parametrize("height, width, bias", [(1, 1, False), (2, 4, True), (8, 8, False),
+                                                 (16, 16, True)])
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_up_convolution_computes_what_keras_transposed_convolution_does(height, width, bias,
+                                                                         precision):
+    # Up to SMALL_INPUT pixels UpConvolution is a matrix product and an overlap-add; beyond it,
+    # Keras's own call. Both must give Keras's values and gradients, in either precision.
+    assert (height * width <= SMALL_INPUT) == (height < 16)
+    set_precision(precision)
+    try:
+        ours = UpConvolution(5, use_bias=bias)
+        keras_own = keras.layers.Conv2DTranspose(5, 4, strides=2, padding="same", use_bias=bias)
+    finally:
+        set_precision("float32")
+    rng = np.random.default_rng(0)
+    sources = tf.constant(rng.standard_normal((3, height, width, 6)), tf.float32)
+    for layer in (ours, keras_own):
+        layer.build(sources.shape)
+    ours.set_weights(keras_own.get_weights())
+    answers = []
+    for layer in (ours, keras_own):
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            outputs = layer(sources)
+            loss = tf.reduce_sum(tf.cast(outputs, tf.float32) ** 2)
+        answers.append([outputs, *tape.gradient(loss, [sources, *layer.trainable_variables])])
+    tolerance = 1e-5 if precision == "float32" else 2e-2
+    assert answers[0][0].shape == (3, 2 * height, 2 * width, 5)
+    for a, b in zip(*answers):
+        a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+        np.testing.assert_allclose(a, b, atol=tolerance * np.abs(b).max())
+
+
+def test_up_convolution_is_only_the_unets_layer():
+    with pytest.raises(ValueError, match="4x4 transposed convolution of stride 2"):
+        UpConvolution(4, kernel_size=3)

@@ -9,7 +9,8 @@ none.
   What their FAQ recommends for several GPUs, and what CycleGAN's generators use.
 - "none": nothing.
 
-`ImageNorm` and `AlwaysDropout` stand in for BatchNorm and Dropout where the paper's modes of
+`UpConvolution` is the U-Net decoder's transposed convolution, computed as a matrix product
+where that is faster. `ImageNorm` and `AlwaysDropout` stand in for BatchNorm and Dropout where the paper's modes of
 translation differ from Keras's inference call (pix2pix/inference/generator.py,
 `inference_model`).
 """
@@ -76,6 +77,64 @@ class BatchNorm(keras.layers.BatchNormalization):
         x = keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.beta,
                                           scale=self.gamma, epsilon=self.epsilon)
         return keras.ops.cast(x, self.compute_dtype)
+
+
+SMALL_INPUT = 64  # pixels: up to 8x8, UpConvolution computes as a matrix product
+
+
+@keras.saving.register_keras_serializable(package="pix2pix")
+class UpConvolution(keras.layers.Conv2DTranspose):
+    """The U-Net decoder's layer: a 4x4 transposed convolution of stride 2 with "same" padding,
+    the authors' ConvTranspose2d(kernel_size=4, stride=2, padding=1).
+
+    On inputs of up to 8x8 pixels (SMALL_INPUT: the decoder's first four layers) it computes the
+    same sums as one matrix product and an overlap-add: TensorFlow's CPU kernel for a transposed
+    convolution is slow there (4x4x1024 to 8x8x512: 20 ms against 3 for the product), and those
+    layers took most of a 128x128 translation (bench/README.md#transposed-convolutions-as-a-product).
+    Larger inputs take Keras's own `call`.
+    """
+
+    def __init__(self, filters, kernel_size=4, strides=2, padding="same", **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
+        if (self.kernel_size, self.strides, self.padding, self.dilation_rate,
+                self.output_padding, self.data_format) != (
+                (4, 4), (2, 2), "same", (1, 1), None, "channels_last"):
+            raise ValueError("UpConvolution is a 4x4 transposed convolution of stride 2, "
+                             "'same' padding, channels last")
+
+    def call(self, inputs):
+        height, width, channels = inputs.shape[1:]
+        if height is None or width is None or height * width > SMALL_INPUT:
+            return super().call(inputs)
+        ops, filters = keras.ops, self.filters
+        # Each input pixel's 4x4 patch of contributions, (ky, kx, filter) per pixel. The kernel,
+        # (ky, kx, filter, channel), is the product's left side as it lies in memory: as the
+        # right side TensorFlow's CPU product copies it first, five times slower.
+        kernel = ops.reshape(self.kernel, (16 * filters, channels))
+        patches = ops.transpose(ops.matmul(kernel, ops.transpose(
+            ops.reshape(inputs, (-1, channels)))))
+        # Overlap-add: input row i's tap ky lands on output row 2i + ky - 1. With ky = 2a + b that
+        # is row 2(i + a) + b - 1: the patches' halves a = 0 and 1 add shifted by one row of
+        # pairs. Rows first, then columns; the tensors stay within 5 dimensions (LiteRT's limit).
+        rows = ops.reshape(patches, (-1, height, width, 2, 8 * filters))  # a, (b, kx, filter)
+        rows = shifted_sum(rows[:, :, :, 0], rows[:, :, :, 1], axis=1)
+        columns = ops.reshape(rows, (-1, width, 2, 2, 2 * filters))  # b, a, (b, filter)
+        columns = shifted_sum(columns[:, :, :, 0], columns[:, :, :, 1], axis=1)
+        # (image, row pair, b, column pair, b, filter) -> (image, row, column, filter), less the
+        # border that "same" padding crops.
+        outputs = ops.reshape(ops.transpose(columns, (0, 2, 1, 3)),
+                              (-1, 2 * height + 2, 2 * width + 2, filters))[:, 1:-1, 1:-1]
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+
+def shifted_sum(first, second, axis):
+    """first + second, the second one step further along `axis` (the result one step longer)."""
+    before = [[0, 0]] * len(first.shape)
+    after = [[0, 0]] * len(first.shape)
+    before[axis], after[axis] = [1, 0], [0, 1]
+    return keras.ops.pad(first, after) + keras.ops.pad(second, before)
 
 
 class ImageNorm(keras.layers.Layer):

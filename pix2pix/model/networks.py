@@ -11,7 +11,7 @@ tests check their outputs against PyTorch's to 1e-5.
 import math
 
 from pix2pix.backend import keras, tf
-from pix2pix.model.layers import DROPOUT, has_bias, init, normalization
+from pix2pix.model.layers import DROPOUT, UpConvolution, has_bias, init, normalization
 from pix2pix.model.resnet import BLOCKS, define_resnet_generator
 
 
@@ -147,8 +147,8 @@ def define_unet(image_shape, ngf=64, norm="batch", dropout=True, out_channels=No
             x = normalization(norm, f"encoder_{i}_norm")(x)
     for i, filters in enumerate(reversed(widths[:-1]), start=1):
         x = keras.layers.ReLU(name=f"decoder_{i}_relu")(x)
-        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=bias,
-                                         kernel_initializer=init(), name=f"decoder_{i}")(x)
+        x = UpConvolution(filters, use_bias=bias, kernel_initializer=init(),
+                          name=f"decoder_{i}")(x)
         x = normalization(norm, f"decoder_{i}_norm")(x)
         if dropout and 2 <= i <= depth - 4:
             x = keras.layers.Dropout(DROPOUT, name=f"decoder_{i}_dropout")(x)
@@ -156,8 +156,7 @@ def define_unet(image_shape, ngf=64, norm="batch", dropout=True, out_channels=No
         if skips:
             x = keras.layers.Concatenate(name=f"decoder_{i}_skip")([skip, x])
     x = keras.layers.ReLU(name=f"decoder_{depth}_relu")(x)
-    x = keras.layers.Conv2DTranspose(out_channels or image_shape[2], 4, strides=2,
-                                     padding="same", kernel_initializer=init(),
-                                     name=f"decoder_{depth}")(x)
+    x = UpConvolution(out_channels or image_shape[2], kernel_initializer=init(),
+                      name=f"decoder_{depth}")(x)
     generated = keras.layers.Activation("tanh", dtype="float32", name="generated")(x)
     return keras.Model(source, generated, name="generator")
