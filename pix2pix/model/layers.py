@@ -90,7 +90,7 @@ class UpConvolution(keras.layers.Conv2DTranspose):
     On inputs of up to 8x8 pixels (SMALL_INPUT: the decoder's first four layers) it computes the
     same sums as one matrix product and an overlap-add: TensorFlow's CPU kernel for a transposed
     convolution is slow there (4x4x1024 to 8x8x512: 20 ms against 3 for the product), and those
-    layers took most of a 128x128 translation (bench/README.md#transposed-convolutions-as-a-product).
+    layers took most of a 128x128 translation (bench/README.md, "2026-12-04").
     Larger inputs take Keras's own `call`.
     """
 
@@ -115,11 +115,12 @@ class UpConvolution(keras.layers.Conv2DTranspose):
             ops.reshape(inputs, (-1, channels)))))
         # Overlap-add: input row i's tap ky lands on output row 2i + ky - 1. With ky = 2a + b that
         # is row 2(i + a) + b - 1: the patches' halves a = 0 and 1 add shifted by one row of
-        # pairs. Rows first, then columns; the tensors stay within 5 dimensions (LiteRT's limit).
+        # pairs. Rows first, then columns; the tensors stay within 5 dimensions (LiteRT's limit),
+        # and the halves are unstacked, not sliced: a slice's gradient is a slow kernel here.
         rows = ops.reshape(patches, (-1, height, width, 2, 8 * filters))  # a, (b, kx, filter)
-        rows = shifted_sum(rows[:, :, :, 0], rows[:, :, :, 1], axis=1)
+        rows = shifted_sum(*ops.unstack(rows, 2, axis=3), axis=1)
         columns = ops.reshape(rows, (-1, width, 2, 2, 2 * filters))  # b, a, (b, filter)
-        columns = shifted_sum(columns[:, :, :, 0], columns[:, :, :, 1], axis=1)
+        columns = shifted_sum(*ops.unstack(columns, 2, axis=3), axis=1)
         # (image, row pair, b, column pair, b, filter) -> (image, row, column, filter), less the
         # border that "same" padding crops.
         outputs = ops.reshape(ops.transpose(columns, (0, 2, 1, 3)),
