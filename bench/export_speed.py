@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")  # as export.py does
 
-import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+from pix2pix.backend import start_devices  # noqa: E402  (TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -65,6 +65,7 @@ def main():
                         help="images translated one at a time per file (default 8)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "export_speed.json"))
     args = parser.parse_args()
+    print(f"running on {start_devices()}")  # started muted: CUDA's lines stay out of the table
     images = np.random.default_rng(0).uniform(-1, 1, (args.images, 256, 256, 3))
     images = images.astype(np.float32)
     rows = []

@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.train_speed import measure  # noqa: E402
+from pix2pix.backend import start_devices  # noqa: E402
 from pix2pix.storage import atomic_path  # noqa: E402
 
 OPTIONS = [("unet", "batch"), ("unet", "instance"), ("unet", "none"),
@@ -34,6 +35,7 @@ def main():
                         help="times the whole set is measured (default 2)")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "options_speed.json"))
     args = parser.parse_args()
+    print(f"running on {start_devices()}")  # started muted: CUDA's lines stay out of the table
     rows = []
     for round_ in range(1, args.rounds + 1):
         default = None

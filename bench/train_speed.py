@@ -25,7 +25,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+from pix2pix.backend import start_devices  # noqa: E402  (TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -122,6 +122,7 @@ def main():
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "train_speed.json"))
     add_torch_flag(parser)
     args = parser.parse_args()
+    print(f"running on {start_devices()}")  # started muted: CUDA's lines stay out of the table
     rows = []
     floor_gflops = {precision: matmul_gflops(precision)
                     for precision in dict.fromkeys(["float32", *args.precision])}

@@ -17,7 +17,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import pix2pix.backend  # noqa: E402,F401  (imports TensorFlow without its start-up lines)
+from pix2pix.backend import start_devices  # noqa: E402  (TensorFlow without its start-up lines)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -40,7 +40,7 @@ def milliseconds(function, calls):
 
 
 def timings(layer, inputs, calls):
-    """(forward ms, forward and both gradients ms) of `layer` on `inputs`."""
+    """(forward ms, forward and both gradients ms) of `layer` on `inputs`, each traced once."""
     forward = tf.function(lambda: layer(inputs))
 
     @tf.function
@@ -63,6 +63,10 @@ def main():
                         choices=["float32", "bfloat16"])
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "up_convolution.json"))
     args = parser.parse_args()
+    # Each layer has its own two functions, traced once each, which TensorFlow's retracing
+    # warning counts as one function retraced.
+    tf.get_logger().setLevel("ERROR")
+    print(f"running on {start_devices()}")  # started muted: CUDA's lines stay out of the table
     rows = []
     for _ in range(args.rounds):
         for precision in args.precision:
