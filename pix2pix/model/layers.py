@@ -10,9 +10,9 @@ none.
 - "none": nothing.
 
 `UpConvolution` is the U-Net decoder's transposed convolution, computed as a matrix product
-where that is faster. `ImageNorm` and `AlwaysDropout` stand in for BatchNorm and Dropout where the paper's modes of
-translation differ from Keras's inference call (pix2pix/inference/generator.py,
-`inference_model`).
+where that is faster. `ImageNorm` and `AlwaysDropout` stand in for BatchNorm and Dropout where
+the paper's modes of translation differ from Keras's inference call
+(pix2pix/inference/generator.py, `inference_model`).
 """
 from pix2pix.backend import keras, tf
 
@@ -51,7 +51,7 @@ class BatchNorm(keras.layers.BatchNormalization):
       translates with each image's statistics, and a frozen network must still compute so.
     - The moving averages are updated only while the layer is trainable, and the moving variance
       takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
-    - Under tf.distribute (pix2pix/distribute.py) the statistics are those of the whole batch,
+    - Under tf.distribute (pix2pix/training/distribute.py) the statistics are those of the whole batch,
       pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm) does.
     """
 
@@ -65,9 +65,10 @@ class BatchNorm(keras.layers.BatchNormalization):
         replicas = context.num_replicas_in_sync if context else 1
         if replicas == 1:
             # TensorFlow's fused kernel: statistics and normalization in one op and its gradient
-            # in another, in float32 inside even for 16-bit inputs, where the dozen ops below
-            # cost 5% of a 256x256 step (bench/README.md, "2026-12-04"). Its variance output is
-            # the unbiased one, what the moving variance takes.
+            # in another, in float32 inside even for 16-bit inputs. The dozen separate ops below
+            # cost 4% of a 256x256 step in float32 and 10% in bfloat16 (bench/README.md,
+            # "2026-12-04"). Its variance output is the unbiased one, what the moving variance
+            # takes.
             outputs, mean, unbiased, *_ = tf.raw_ops.FusedBatchNormV3(
                 x=inputs, scale=self.gamma.value, offset=self.beta.value,
                 mean=tf.zeros_like(self.moving_mean.value),
