@@ -51,8 +51,9 @@ class BatchNorm(keras.layers.BatchNormalization):
       translates with each image's statistics, and a frozen network must still compute so.
     - The moving averages are updated only while the layer is trainable, and the moving variance
       takes the unbiased variance of the batch (times n / (n - 1)), as PyTorch's does.
-    - Under tf.distribute (pix2pix/training/distribute.py) the statistics are those of the whole batch,
-      pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm) does.
+    - Under tf.distribute (pix2pix/training/distribute.py) the statistics are those of the
+      whole batch, pooled across the replicas, as `synchronized=True` (PyTorch's SyncBatchNorm)
+      does.
     """
 
     def __init__(self, momentum=0.9, epsilon=1e-5, **kwargs):
