@@ -6,8 +6,9 @@ import pytest
 
 from conftest import randomize_batchnorms
 
-from pix2pix.inference.generator import inference_model, translate_images
-from pix2pix.model.layers import AlwaysDropout
+from pix2pix.inference.generator import (inference_model, load_generator, save_generator,
+                                         translate_images)
+from pix2pix.model.layers import AlwaysDropout, UpConvolution
 from pix2pix.model.networks import define_generator
 
 MODES = ("paper", "deterministic", "eval")
@@ -118,3 +119,32 @@ def test_the_kept_model_follows_g_as_it_trains(mode, images):
     np.testing.assert_allclose(translate_images(g, images, mode),
                                run(inference_model(g, mode), images), atol=1e-5)
     assert np.abs(translate_images(g, images, mode) - first).max() > 0.01
+
+
+@pytest.mark.parametrize("extension", [".h5", ".keras"])
+def test_a_unet_saved_before_up_convolutions_loads_with_them_and_translates_the_same(
+        g64, images, tmp_path, extension):
+    # As U-Nets were saved before 2026-12-04: the decoder's layers Keras's own Conv2DTranspose.
+    old = keras.models.clone_model(g64, clone_function=lambda layer: (
+        keras.layers.Conv2DTranspose if isinstance(layer, UpConvolution) else layer.__class__)
+        .from_config(layer.get_config()))
+    old.set_weights(g64.get_weights())
+    assert not any(isinstance(layer, UpConvolution) for layer in old.layers)
+    path = str(tmp_path / f"old{extension}")
+    save_generator(old, path, {"image_size": 64})
+    loaded, _ = load_generator(path)
+    assert [layer.name for layer in loaded.layers if isinstance(layer, UpConvolution)] == \
+        [f"decoder_{i}" for i in range(1, 7)]
+    np.testing.assert_allclose(translate_images(loaded, images, "deterministic"),
+                               translate_images(old, images, "deterministic"), atol=1e-5)
+
+
+def test_other_transposed_convolutions_load_as_they_were(tmp_path):
+    keras.utils.set_random_seed(0)
+    resnet = define_generator((32, 32, 3), ngf=8, netG="resnet_6blocks")
+    path = str(tmp_path / "resnet.h5")
+    save_generator(resnet, path, {"image_size": 32})
+    loaded, _ = load_generator(path)
+    transposed = [type(layer) for layer in loaded.layers
+                  if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert transposed == [keras.layers.Conv2DTranspose] * 2  # 3x3 layers, left to Keras

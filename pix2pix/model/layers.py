@@ -108,13 +108,19 @@ class UpConvolution(keras.layers.Conv2DTranspose):
     Larger inputs take Keras's own `call`.
     """
 
+    GEOMETRY = {"kernel_size": (4, 4), "strides": (2, 2), "padding": "same",
+                "dilation_rate": (1, 1), "output_padding": None, "data_format": "channels_last"}
+
     def __init__(self, filters, kernel_size=4, strides=2, padding="same", **kwargs):
         super().__init__(filters, kernel_size, strides, padding, **kwargs)
-        if (self.kernel_size, self.strides, self.padding, self.dilation_rate,
-                self.output_padding, self.data_format) != (
-                (4, 4), (2, 2), "same", (1, 1), None, "channels_last"):
+        if not self.computes(self):
             raise ValueError("UpConvolution is a 4x4 transposed convolution of stride 2, "
                              "'same' padding, channels last")
+
+    @classmethod
+    def computes(cls, layer):
+        """Whether `layer`, a transposed convolution, has this layer's geometry."""
+        return all(getattr(layer, name) == value for name, value in cls.GEOMETRY.items())
 
     def call(self, inputs):
         height, width, channels = inputs.shape[1:]
