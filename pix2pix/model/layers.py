@@ -69,7 +69,7 @@ class BatchNorm(keras.layers.BatchNormalization):
             # in another, in float32 inside even for 16-bit inputs. The dozen separate ops below
             # cost 4% of a 256x256 step in float32 and 10% in bfloat16 (bench/README.md,
             # "2026-12-04"). Its variance output is the unbiased one, what the moving variance
-            # takes.
+            # takes; the mean and variance it is given are unused in training (zeros).
             outputs, mean, unbiased, *_ = tf.raw_ops.FusedBatchNormV3(
                 x=inputs, scale=self.gamma.value, offset=self.beta.value,
                 mean=tf.zeros_like(self.moving_mean.value),
