@@ -131,6 +131,10 @@ def test_up_convolution_computes_what_keras_transposed_convolution_does(height, 
     # Up to SMALL_INPUT pixels UpConvolution is a matrix product and an overlap-add; beyond it,
     # Keras's own call. Both must give Keras's values and gradients, in either precision.
     assert (height * width <= SMALL_INPUT) == (height < 16)
+    # Seeded, as the other exactness tests are: in bfloat16 the bias gradient, a sum of 2y over
+    # every position with y rounded to 8 bits, can cancel down to where one rounding is 2.6% of
+    # it for some first weights (seen with the weights that earlier tests left to chance).
+    keras.utils.set_random_seed(0)
     set_precision(precision)
     try:
         ours = UpConvolution(5, use_bias=bias)
